@@ -1,0 +1,1 @@
+"""Readers for public reference data sets used to validate the analysis."""

@@ -1,0 +1,1 @@
+"""Calibration models fitted by analysis.validate, shipped as package data."""

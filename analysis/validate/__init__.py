@@ -1,0 +1,1 @@
+"""Validation of the angle pipeline against marker-based reference data."""

@@ -1,0 +1,50 @@
+"""Check of the reference joint-centre code on a trial with Vicon's own outputs.
+
+``walk.c3d`` (Kinetics Toolkit sample, Plug-in Gait) carries markers, Vicon's
+knee and ankle joint centres (LKJC, RKJC, LAJC, RAJC), its knee angles and
+the subject's measured knee and ankle widths. We rebuild the centres with
+:mod:`analysis.reference` (Harrington hips — Vicon used Davis — and the
+chord function with the file's widths) and compare. In this file the
+lateral thigh wand is labelled ``*THI2`` (``*THI`` sits just above the knee).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from analysis.c3d import read_c3d
+from analysis.measures import _three_point_flexion
+from analysis.reference import chord_joint_centre, harrington_hip_centres
+
+
+def gait_check(path: Path, marker_radius_mm: float = 4.75) -> dict[str, Any]:
+    """Knee-centre distance (mm) and knee-flexion agreement with Vicon, per side."""
+    c3d = read_c3d(path)
+    p = c3d.point
+    proc = c3d.parameters.get("PROCESSING", {})
+    lhjc, rhjc = harrington_hip_centres(p("LASI"), p("RASI"), p("LPSI"), p("RPSI"))
+    out: dict[str, Any] = {}
+    for s, hjc in (("L", lhjc), ("R", rhjc)):
+        knee_w = float(np.asarray(proc.get(f"{s}KNEEWIDTH", [100.0]))[0])
+        ankle_w = float(np.asarray(proc.get(f"{s}ANKLEWIDTH", [70.0]))[0])
+        kjc = chord_joint_centre(p(f"{s}THI2"), hjc, p(f"{s}KNE"), knee_w / 2 + marker_radius_mm)
+        ajc = chord_joint_centre(p(f"{s}TIB"), kjc, p(f"{s}ANK"), ankle_w / 2 + marker_radius_mm)
+        ours = _three_point_flexion(hjc, kjc, ajc)
+        vicon = p(f"{s}KneeAngles")[:, 0]
+        ok = np.isfinite(ours) & np.isfinite(vicon)
+        d = ours[ok] - vicon[ok]
+        out["left" if s == "L" else "right"] = {
+            "kjc_error_mm": round(float(np.nanmean(np.linalg.norm(kjc - p(f"{s}KJC"), axis=1))), 1),
+            "ajc_error_mm": round(float(np.nanmean(np.linalg.norm(ajc - p(f"{s}AJC"), axis=1))), 1),
+            "knee_bias_deg": round(float(d.mean()), 2),
+            "knee_sd_deg": round(float(d.std(ddof=1)), 2),
+            "knee_r": round(float(np.corrcoef(ours[ok], vicon[ok])[0, 1]), 4),
+            "vicon_knee_range_deg": [
+                round(float(vicon[ok].min()), 1),
+                round(float(vicon[ok].max()), 1),
+            ],
+        }
+    return out

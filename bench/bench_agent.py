@@ -1,0 +1,115 @@
+"""Speed of the whole agent path at 640×480: frames/second and latency per stage.
+
+The frames are a real RealSense recording (written at start-up from the
+synthetic patient through the SDK's software device), so the ``source``
+stage is the genuine SDK work a live camera costs: playback, ``rs.align`` to
+colour, spatial + temporal + hole-filling filters. Then BlazePose (2D),
+lifting (the ONNX lifter if shipped, else BlazePose's world landmarks, which
+cost nothing extra), depth fusion and One-Euro smoothing.
+
+Two runs: ``tracking`` (BlazePose follows the previous frame's region — the
+normal case) and ``detection`` (the person detector runs on every frame —
+the worst case, e.g. after the patient leaves the view).
+
+Usage: python bench/bench_agent.py [--frames 90] [--threads 1]
+The last line is one JSON object. Timings depend on what else the machine is
+doing; the figures quoted in the issue were taken on the shared 2-core box.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from capture_agent.pipeline import STAGES, SkeletonPipeline, default_lifter  # noqa: E402
+from capture_agent.pose2d.blazepose import BlazePose  # noqa: E402
+from capture_agent.sources.realsense import RealSenseSource  # noqa: E402
+from capture_agent.sources.realsense_recording import write_realsense_recording  # noqa: E402
+from capture_agent.synthetic.source import SyntheticConfig, SyntheticSource  # noqa: E402
+
+
+class DetectEveryFrame:
+    """BlazePose forced to run its person detector on every frame."""
+
+    def __init__(self, inner: BlazePose) -> None:
+        self.inner = inner
+        self.joint_names = inner.joint_names
+
+    def reset(self) -> None:
+        self.inner.reset()
+
+    def estimate(self, frame_rgb: np.ndarray):
+        self.inner.reset()
+        return self.inner.estimate(frame_rgb)
+
+
+def stats(values: list[float]) -> dict[str, float]:
+    a = np.asarray(values)
+    return {
+        "mean_ms": round(float(a.mean()), 2),
+        "p50_ms": round(float(np.percentile(a, 50)), 2),
+        "p95_ms": round(float(np.percentile(a, 95)), 2),
+    }
+
+
+def run(path: Path, pose2d, lifter, warmup: int = 5) -> dict:
+    pipe = SkeletonPipeline(pose2d=pose2d, lifter=lifter)
+    seq = pipe.run(RealSenseSource(path=path))
+    per_stage = {s: pipe.timings_ms[s][warmup:] for s in STAGES}
+    total = np.sum([per_stage[s] for s in STAGES], axis=0)
+    return {
+        "frames": seq.n_frames,
+        "fps": round(1000.0 / float(total.mean()), 1),
+        "latency": stats(total.tolist()),
+        "stages": {s: stats(v) for s, v in per_stage.items()},
+        "lifting": pipe.lifting_used,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", type=int, default=90)
+    ap.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads")
+    args = ap.parse_args()
+    src = SyntheticSource(SyntheticConfig(exercise=7, distance_m=2.5, repeat=10))
+    src.open()
+    frames, render_ms = [], []
+    for _ in range(args.frames):
+        t0 = time.perf_counter()
+        frames.append(src.read())
+        render_ms.append((time.perf_counter() - t0) * 1e3)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db3"
+        write_realsense_recording(path, frames)
+        blazepose = BlazePose(threads=args.threads)
+        lifter = default_lifter()
+        results = {
+            "tracking": run(path, blazepose, lifter),
+            "detection": run(path, DetectEveryFrame(blazepose), lifter),
+        }
+    for mode, r in results.items():
+        print(f"{mode:9s}: {r['fps']:5.1f} FPS, latency p50 {r['latency']['p50_ms']} ms "
+              f"p95 {r['latency']['p95_ms']} ms  (lifting: {r['lifting']})")  # fmt: skip
+        for s in STAGES:
+            print(
+                f"    {s:7s} {r['stages'][s]['mean_ms']:7.2f} ms mean, p95 {r['stages'][s]['p95_ms']}"
+            )
+    report = {
+        "resolution": "640x480",
+        "threads": args.threads,
+        "synthetic_render_ms_not_in_path": stats(render_ms),
+        **results,
+    }
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The synthetic patient: real UI-PRMD motion rendered to depth and colour."""

@@ -1,0 +1,5 @@
+"""The telerehab clinic server (Django project)."""
+
+from clinic.celery import app as celery_app
+
+__all__ = ["celery_app"]

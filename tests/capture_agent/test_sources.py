@@ -1,0 +1,333 @@
+"""Sources: URI dispatch, and recordings written at test time through the real SDKs."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from capture_agent.sources import (
+    RecordingFormatError,
+    SourceUnavailableError,
+    SourceURIError,
+    open_source,
+)
+from capture_agent.sources.kinect import KinectSource, load_pykinect
+from capture_agent.sources.opencv_source import OpenCVSource
+from capture_agent.sources.realsense import RealSenseSource
+from capture_agent.synthetic.source import SyntheticSource
+from tests.capture_agent.source_helpers import DATA, K4A_DEPTH_TO_COLOUR, kinect_pairs, synthetic
+
+pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="UI-PRMD reference data not present")
+
+
+@pytest.mark.parametrize(
+    ("uri", "kind"),
+    [
+        ("realsense://123", RealSenseSource),
+        ("realsense:/tmp/x.db3", RealSenseSource),
+        ("kinect://0", KinectSource),
+        ("kinect:/tmp/x.mkv", KinectSource),
+        ("webcam:0", OpenCVSource),
+        ("video:/tmp/x.mp4", OpenCVSource),
+        ("synthetic:?exercise=7&distance=3", SyntheticSource),
+    ],
+)
+def test_uri_dispatch(uri, kind):
+    assert isinstance(open_source(uri), kind)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["nonsense", "ftp:x", "kinect:/tmp/x.avi", "kinect://one", "webcam:x", "synthetic:?colour=red",
+     "synthetic:?distance=20", "realsense:"],
+)  # fmt: skip
+def test_bad_uri_is_rejected_by_name(uri):
+    with pytest.raises(SourceURIError):
+        open_source(uri)
+
+
+def test_missing_recording_is_a_format_error(tmp_path):
+    with pytest.raises(RecordingFormatError, match="does not exist"):
+        open_source(f"realsense:{tmp_path / 'none.db3'}").open()
+    with pytest.raises(RecordingFormatError, match=r"\.bag or \.db3"):
+        (tmp_path / "x.txt").write_text("x")
+        RealSenseSource(path=tmp_path / "x.txt").open()
+
+
+# -- RealSense ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def realsense_recording(tmp_path_factory):
+    from capture_agent.sources.realsense_recording import write_realsense_recording
+
+    _, frames = synthetic(6, exercise=7)
+    path = tmp_path_factory.mktemp("rs") / "session.db3"
+    assert write_realsense_recording(path, frames) == 6
+    return path, frames
+
+
+def test_realsense_recording_plays_back_bit_exact(realsense_recording):
+    path, written = realsense_recording
+    src = RealSenseSource(path=path, filters=False, align=False)
+    with src:
+        read = list(src)
+    # the SDK's syncer cannot pair the very first depth/colour frames: at most one is lost
+    assert len(read) >= len(written) - 1
+    assert src.skipped_framesets <= 2
+    offset = len(written) - len(read)
+    for got, want in zip(read, written[offset:], strict=True):
+        assert np.array_equal(got.depth, want.depth)
+        assert np.array_equal(got.colour_rgb, want.colour_rgb)
+    f = read[0]
+    intr = written[0].colour_intrinsics
+    assert f.colour_intrinsics.fx == pytest.approx(intr.fx, rel=1e-6)
+    assert f.colour_intrinsics.cx == pytest.approx(intr.cx, rel=1e-6)
+    assert f.depth_scale_m == pytest.approx(0.001)
+    assert np.allclose(f.depth_to_colour.rotation, np.eye(3))
+    assert np.diff([g.timestamp_s for g in read]) == pytest.approx(1 / 30, abs=1e-6)
+
+
+def test_realsense_align_and_filters_keep_the_body_depth(realsense_recording):
+    path, written = realsense_recording
+    with RealSenseSource(path=path) as src:
+        frame = src.read()
+    truth = written[1].depth.astype(float)
+    body = (truth > 0) & (truth < 3000)
+    got = frame.depth.astype(float)
+    ok = body & (got > 0)
+    assert ok.mean() > 0.95 * body.mean()
+    assert np.median(np.abs(got[ok] - truth[ok])) < 15  # mm, after spatial/temporal filtering
+
+
+def test_realsense_live_path_with_the_native_pipeline_replaced(realsense_recording):
+    """The live code path, fed by a real SDK pipeline playing the recording instead of USB."""
+    import pyrealsense2 as rs
+
+    path, _ = realsense_recording
+
+    class PlaybackPipeline:
+        def __init__(self):
+            self._pipe = rs.pipeline()
+
+        def start(self, _config):
+            cfg = rs.config()
+            cfg.enable_device_from_file(str(path), repeat_playback=False)
+            profile = self._pipe.start(cfg)
+            profile.get_device().as_playback().set_real_time(False)
+            return profile
+
+        def wait_for_frames(self, timeout_ms):
+            return self._pipe.wait_for_frames(timeout_ms)
+
+        def stop(self):
+            self._pipe.stop()
+
+    src = RealSenseSource(serial="TELEREHAB-SYN-0001", pipeline_factory=PlaybackPipeline)
+    assert src.is_live
+    with src:
+        frame = src.read()
+    assert frame.depth.shape == (480, 640) and frame.colour_rgb.shape == (480, 640, 3)
+    assert (frame.depth > 0).mean() > 0.5
+
+
+def test_realsense_hardware_if_attached():
+    from capture_agent.sources.realsense import list_realsense_devices
+
+    devices = list_realsense_devices()
+    if not devices:
+        pytest.skip("no RealSense camera attached")
+    with open_source(devices[0].uri) as src:
+        frame = src.read()
+    assert frame.has_depth
+
+
+# -- Azure Kinect ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def kinect_recording(tmp_path_factory):
+    from capture_agent.sources.kinect_recording import write_kinect_mkv
+
+    pairs, depth_intr, colour_intr, truth = kinect_pairs(4)
+    path = tmp_path_factory.mktemp("k4a") / "session.mkv"
+    n = write_kinect_mkv(
+        path,
+        pairs,
+        depth_intrinsics=depth_intr,
+        colour_intrinsics=colour_intr,
+        depth_to_colour=K4A_DEPTH_TO_COLOUR,
+    )
+    assert n == 4
+    return path, pairs, depth_intr, colour_intr, truth
+
+
+def test_kinect_mkv_is_a_k4a_layout(kinect_recording):
+    import av
+
+    path, *_ = kinect_recording
+    with av.open(str(path)) as c:
+        tracks = {s.metadata.get("title"): s for s in c.streams.video}
+        assert tracks["DEPTH"].codec_context.codec_tag == "b16g"
+        assert tracks["DEPTH"].codec_context.format.name == "gray16be"
+        assert tracks["COLOR"].codec_context.name == "mjpeg"
+        assert [a.name for a in c.streams.attachments] == ["calibration.json"]
+
+
+def test_kinect_mkv_plays_without_the_sdk(kinect_recording):
+    path, pairs, depth_intr, colour_intr, _ = kinect_recording
+    src = KinectSource(path=path)
+    with src:
+        raw = list(src.read_raw_depth())
+    assert all(np.array_equal(a, p[1]) for a, p in zip(raw, pairs, strict=True))
+    with src:
+        frames = list(src)
+    assert len(frames) == 4
+    f = frames[0]
+    assert f.colour_intrinsics.fx == pytest.approx(colour_intr.fx, rel=1e-5)
+    assert f.colour_intrinsics.cx == pytest.approx(colour_intr.cx, abs=1e-3)
+    assert f.depth_intrinsics.cy == pytest.approx(depth_intr.cy, abs=1e-3)
+    assert np.allclose(f.depth_to_colour.translation_m, K4A_DEPTH_TO_COLOUR.translation_m)
+    assert f.depth.shape == (720, 1280)
+    # registered depth agrees with the colour camera's own view of the body
+    assert np.abs(f.colour_rgb.astype(int) - pairs[0][0].astype(int)).mean() < 6  # MJPEG loss
+
+
+def test_kinect_registration_puts_depth_where_the_colour_camera_sees_it(kinect_recording):
+    path, _pairs, _d, colour_intr, truth = kinect_recording
+    with KinectSource(path=path) as src:
+        f = src.read()
+    pelvis = truth[0][0]
+    u, v = colour_intr.project(pelvis[None])[0].round().astype(int)
+    patch = f.depth[v - 3 : v + 4, u - 3 : u + 4].astype(float)
+    z = np.median(patch[patch > 0]) / 1000
+    assert z == pytest.approx(pelvis[2] - 0.09, abs=0.06)  # pelvis surface, ~9 cm in front
+
+
+def test_kinect_without_libk4a_reports_clearly(monkeypatch):
+    fake = types.ModuleType("pykinect_azure")
+
+    def initialize_libraries(**_):
+        sys.exit(1)  # what pykinect-azure does when libk4a is missing
+
+    fake.initialize_libraries = initialize_libraries
+    monkeypatch.setitem(sys.modules, "pykinect_azure", fake)
+    with pytest.raises(SourceUnavailableError, match="libk4a"):
+        load_pykinect()
+    with pytest.raises(SourceUnavailableError):
+        KinectSource(device_index=0).open()
+
+
+def test_kinect_live_path_with_the_native_layer_replaced():
+    """pykinect-azure's device API, answered by a stand-in for libk4a."""
+    params = types.SimpleNamespace(
+        fx=600.0, fy=600.0, cx=640.0, cy=360.0, k1=0, k2=0, k3=0, k4=0, k5=0, k6=0, p1=0, p2=0
+    )
+    colour = np.zeros((720, 1280, 4), np.uint8)
+    colour[..., 2] = 200  # BGRA: red
+    depth = np.full((720, 1280), 2000, np.uint16)
+
+    class Capture:
+        def get_color_image(self):
+            return True, colour
+
+        def get_transformed_depth_image(self):
+            return True, depth
+
+    class Device:
+        calibration = types.SimpleNamespace(color_params=params, depth_params=params)
+        closed = False
+
+        def update(self):
+            return Capture()
+
+        def close(self):
+            Device.closed = True
+
+    pk = types.SimpleNamespace(
+        default_configuration=types.SimpleNamespace(),
+        K4A_IMAGE_FORMAT_COLOR_BGRA32=3,
+        K4A_COLOR_RESOLUTION_720P=1,
+        K4A_DEPTH_MODE_NFOV_UNBINNED=2,
+        start_device=lambda device_index, config: Device(),
+    )
+    src = KinectSource(device_index=0, pykinect_loader=lambda: pk)
+    with src:
+        f = src.read()
+    assert Device.closed
+    assert f.colour_rgb[0, 0].tolist() == [200, 0, 0]
+    assert f.depth_m()[0, 0] == pytest.approx(2.0)
+    assert f.colour_intrinsics.fx == 600.0
+
+
+def test_kinect_hardware_if_attached():
+    try:
+        from capture_agent.sources.kinect import list_kinect_devices
+
+        devices = list_kinect_devices()
+    except SourceUnavailableError:
+        devices = []
+    if not devices:
+        pytest.skip("no Azure Kinect / Femto attached (or no libk4a)")
+    with open_source(devices[0].uri) as src:
+        assert src.read().has_depth
+
+
+# -- video ----------------------------------------------------------------------------------
+def test_video_file_source(tmp_path):
+    import av
+
+    _, frames = synthetic(5, exercise=7, width=320, height=240)
+    path = tmp_path / "session.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mpeg4", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for f in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(f.colour_rgb, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    with open_source(f"video:{path}") as src:
+        got = list(src)
+    assert len(got) == 5
+    assert not got[0].has_depth
+    assert got[0].colour_rgb.shape == (240, 320, 3)
+    assert np.abs(got[2].colour_rgb.astype(int) - frames[2].colour_rgb.astype(int)).mean() < 8
+    assert got[0].colour_intrinsics.fx == pytest.approx(160 / np.tan(np.deg2rad(30)))
+    assert all(b.timestamp_s > a.timestamp_s for a, b in zip(got, got[1:], strict=False))
+
+
+# -- synthetic ------------------------------------------------------------------------------
+def test_depth_noise_grows_with_the_square_of_distance():
+    from capture_agent.synthetic.noise import DepthNoiseModel
+
+    model = DepthNoiseModel(edge_dropout=0.0, random_dropout=0.0)
+    rng = np.random.default_rng(0)
+    sd = {}
+    for z in (1.5, 2.5, 3.5):
+        units = model.apply_depth(np.full((120, 160), z), rng)
+        sd[z] = float(np.std(units[units > 0] * 0.001))
+        assert sd[z] == pytest.approx(float(model.sigma_m(z, 160)), rel=0.15)
+    assert sd[3.5] / sd[1.5] == pytest.approx((3.5 / 1.5) ** 2, rel=0.2)
+
+
+def test_capsule_render_is_exact():
+    from capture_agent.sources.base import CameraIntrinsics
+    from capture_agent.synthetic.render import _ray_capsule
+
+    intr = CameraIntrinsics(64, 48, 50.0, 50.0, 31.5, 23.5)
+    ray = np.array([[0.0, 0.0, 1.0], [0.3, 0.0, 1.0]])
+    t = _ray_capsule(ray, np.array([0.0, -0.5, 2.0]), np.array([0.0, 0.5, 2.0]), 0.1)
+    assert t[0] == pytest.approx(1.9)  # front surface of the cylinder
+    assert np.isinf(t[1])  # misses
+    assert intr.deproject(np.array([31.5, 23.5]), 1.9) == pytest.approx([0, 0, 1.9])
+
+
+def test_synthetic_frames_carry_truth_and_the_documented_camera():
+    src, frames = synthetic(2, exercise=7, distance_m=3.0, noise=False)
+    f = frames[0]
+    assert f.colour_intrinsics.fx == pytest.approx(320 / np.tan(np.deg2rad(69.4 / 2)))
+    pelvis = f.ground_truth_m[0]
+    assert np.hypot(pelvis[0], pelvis[2]) == pytest.approx(3.0, abs=0.15)
+    u, v = f.colour_intrinsics.project(pelvis[None])[0].astype(int)
+    assert 0 < f.depth[v, u] / 1000 < pelvis[2]  # the body's surface is in front of its centre
+    assert f.depth[5, 5] / 1000 > pelvis[2]  # the wall behind
