@@ -78,6 +78,18 @@ def _markdown(
         *_rows_md(result["table_incorrect"], primary_only=True),
         "",
     ]
+    if result.get("vicon_angle_check"):
+        lines += [
+            "## Reference check against Vicon's own knee angles (vicon/angles, where shipped)",
+            "",
+            "Our marker-based knee flexion minus Vicon's Plug-in Gait knee flexion, per "
+            "repetition of the knee exercises (ROM and peak, deg; r: time-series correlation):",
+            "",
+            "```",
+            json.dumps(result["vicon_angle_check"], indent=1),
+            "```",
+            "",
+        ]
     if gait:
         lines += [
             "## Reference joint-centre check on gait/walk.c3d",
@@ -88,7 +100,11 @@ def _markdown(
             "",
         ]
     if result["skipped"]:
-        lines += ["## Skipped repetitions", ""] + [f"- {s}" for s in result["skipped"]] + [""]
+        lines += (
+            ["## Skipped repetitions and measures", ""]
+            + [f"- {s}" for s in result["skipped"]]
+            + [""]
+        )
     lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots]
     return "\n".join(lines) + "\n"
 
@@ -140,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         if prim_rows
         else None,
         "gait_knee": gait,
+        "reference_vs_vicon_knee": result.get("vicon_angle_check"),
         "seconds": round(time.perf_counter() - start, 1),
     }
     print(f"report: {args.out / 'report.md'}", file=sys.stderr)

@@ -5,6 +5,15 @@ the Kinect skeleton goes through ``analysis.pipeline.analyse_session`` and
 the Vicon markers through ``analysis.reference`` then the same measures. The
 figure compared is the repetition's range of motion.
 
+Pairing: a repetition is compared only if both files hold the same movement
+window — durations within 25 % and the pelvis's vertical excursion within a
+factor of 3 between systems; neither check looks at an angle. A measure is
+compared only where both systems observe it on >= 90 % of the frames. The
+prescribed side of a unilateral exercise is the side the subject actually
+exercised (read from the reference, per subject and exercise: UI-PRMD's s02
+did the hurdle step and inline lunge with the left leg), so a primary row
+never compares a stance leg.
+
 Calibration (``reference ≈ a + b · kinect`` per measure: b the median ratio
 of reference to Kinect ROM, a the median peak offset, over repetitions of the
 exercises that prescribe the measure; kept only where an inner
@@ -18,13 +27,14 @@ it to every frame (a unit test checks the two agree).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from analysis.calibration import CalibrationModel, LinearCorrection, load_model
+from analysis.conditioning import condition
 from analysis.datasets.uiprmd import (
     EXERCISES as UIPRMD_NAMES,
 )
@@ -36,7 +46,10 @@ from analysis.datasets.uiprmd import (
 )
 from analysis.errors import AnalysisError
 from analysis.exercises import BY_UIPRMD_ID
+from analysis.frames import up_axis
+from analysis.measures import MEASURES, compute_measure
 from analysis.pipeline import analyse_session
+from analysis.skeleton import JointSource, SkeletonSequence
 from analysis.validate.stats import agreement
 
 IDENTITY = CalibrationModel(device="identity")
@@ -45,6 +58,24 @@ COVERAGE_TARGET = 0.68
 #: more than this ratio is not the same movement window (a different or
 #: truncated repetition) and is excluded before any angle is compared.
 MAX_DURATION_RATIO = 1.25
+#: Same movement window: the pelvis must move vertically by the same amount
+#: in both files within this factor. The pelvis is the part both systems track
+#: best (Kinect's root joint, Vicon's four pelvis markers) and not a joint whose
+#: label a depth sensor can swap. Kinect's waist and Vicon's hip-centre midpoint
+#: do disagree: in side lunges (lateral pelvic tilt) Kinect reads 1.2-1.5× the
+#: Vicon excursion on correct repetitions and up to 2.3× on incorrect ones whose
+#: durations match, so only a factor beyond 3 is taken as a different (or cut)
+#: movement — e.g. a 12 cm Vicon dip paired with a 55 cm Kinect squat. Arm
+#: exercises (the pelvis moves < MIN_EXCURSION_M) are not judged by it.
+MAX_EXCURSION_RATIO = 3.0
+MIN_EXCURSION_M = 0.10
+#: A measure is compared only if both systems observe it on at least this share
+#: of the repetition's frames. Vicon markers lost at the start or end of a file
+#: (e.g. STRN in 94 % of m02_s05_e02) cannot be interpolated, and the ROM of the
+#: observed part is not the repetition's ROM; 10 % at one end is rest.
+MIN_OBSERVED_FRACTION = 0.9
+#: Joints whose vertical excursion identifies the movement (both systems have them).
+EXCURSION_JOINTS: tuple[str, ...] = ("pelvis",)
 
 
 @dataclass(frozen=True)
@@ -54,6 +85,7 @@ class Pair:
     exercise: int
     subject: int
     correct: bool
+    episode: int
     measure: str
     side: str | None
     primary: bool
@@ -68,6 +100,106 @@ class Pair:
         return self.r_peak - self.r_min
 
 
+def vertical_excursions_m(seq: SkeletonSequence) -> dict[str, float]:
+    """Robust vertical range (2nd-98th percentile, metres) of each observed movement joint."""
+    up = up_axis(seq)
+    out: dict[str, float] = {}
+    for name in EXCURSION_JOINTS:
+        if not seq.has_joint(name):
+            continue
+        j = seq.joint_names.index(name)
+        ok = seq.source[:, j] != JointSource.MISSING
+        if ok.sum() < 3:
+            continue
+        h = seq.positions_m[ok, j].astype(np.float64) @ up
+        lo, hi = np.percentile(h, [2.0, 98.0])
+        out[name] = float(hi - lo)
+    return out
+
+
+def observed_fraction(seq: SkeletonSequence, measure: str, side: str | None) -> float:
+    """Share of frames where every joint the measure needs is observed (not MISSING)."""
+    needed = MEASURES[measure].needed_joints(side)
+    if not all(seq.has_joint(j) for j in needed):
+        return 0.0
+    idx = [seq.joint_names.index(j) for j in needed]
+    return float(np.mean(np.all(seq.source[:, idx] != JointSource.MISSING, axis=1)))
+
+
+def same_movement(kinect: dict[str, float], reference: dict[str, float]) -> str | None:
+    """None if both files show the same movement; else why not (angle-free check).
+
+    Compares the joint (of EXCURSION_JOINTS) that moves most in the reference
+    with the same joint in the Kinect file; movements where it moves less than
+    MIN_EXCURSION_M are not judged.
+    """
+    common = [j for j in reference if j in kinect]
+    if not common:
+        return None
+    joint = max(common, key=lambda j: reference[j])
+    ref, kin = reference[joint], kinect[joint]
+    if ref < MIN_EXCURSION_M:
+        return None
+    if not 1 / MAX_EXCURSION_RATIO <= kin / ref <= MAX_EXCURSION_RATIO:
+        return (
+            f"{joint} moves {100 * kin:.0f} cm vertically in the Kinect file, "
+            f"{100 * ref:.0f} cm in the Vicon file (not the same movement window)"
+        )
+    return None
+
+
+#: Measure whose reference peak tells which side a unilateral exercise used:
+#: the lifted/front/lunging leg flexes its hip most; for the arm exercises the
+#: prescribed measure itself.
+SIDE_EVIDENCE_LOWER_LIMB = "hip_flexion"
+
+
+def exercised_sides(pairs: list[Pair]) -> dict[tuple[int, int, bool], str]:
+    """(exercise, subject, correct) → the side that subject exercised, from the reference.
+
+    The prescription says which side a patient exercises; UI-PRMD does not, and
+    its subjects did not all use the right side. Per subject and execution kind,
+    the side whose reference peak of the evidence measure is higher (median over
+    the repetitions) is the exercised one. Uses only the reference, never Kinect.
+    """
+    peaks: dict[tuple[int, int, bool], dict[str, list[float]]] = {}
+    for p in pairs:
+        ex = BY_UIPRMD_ID[p.exercise]
+        if ex.default_side is None or p.side is None:
+            continue
+        evidence = (
+            SIDE_EVIDENCE_LOWER_LIMB
+            if SIDE_EVIDENCE_LOWER_LIMB in (*ex.primary, *ex.secondary)
+            else ex.driver
+        )
+        if p.measure != evidence:
+            continue
+        value = p.r_peak if evidence == SIDE_EVIDENCE_LOWER_LIMB else p.r_peak - p.r_min
+        peaks.setdefault((p.exercise, p.subject, p.correct), {}).setdefault(p.side, []).append(
+            value
+        )
+    sides = {}
+    for key, by_side in peaks.items():
+        med = {s: float(np.median(v)) for s, v in by_side.items() if v}
+        if med:
+            sides[key] = max(med, key=lambda s: med[s])
+    return sides
+
+
+def mark_exercised_side(pairs: list[Pair]) -> list[Pair]:
+    """Pairs with ``primary`` set on the exercised side of unilateral exercises."""
+    sides = exercised_sides(pairs)
+    out = []
+    for p in pairs:
+        ex = BY_UIPRMD_ID[p.exercise]
+        side = sides.get((p.exercise, p.subject, p.correct))
+        if ex.default_side is None or p.side is None or side is None:
+            out.append(p)
+            continue
+        out.append(replace(p, primary=p.measure in ex.primary and p.side == side))
+    return out
+
+
 def collect_pairs(root: Path) -> tuple[list[Pair], list[str]]:
     """Every (repetition, measure, side) figure pair, and the repetitions skipped and why."""
     pairs: list[Pair] = []
@@ -75,8 +207,9 @@ def collect_pairs(root: Path) -> tuple[list[Pair], list[str]]:
     for rep in list_repetitions(root):
         ex = BY_UIPRMD_ID[rep.exercise]
         try:
-            kin = analyse_session(kinect_sequence(rep), exercise=ex.name, calibration=IDENTITY)
-            ref = analyse_session(vicon_sequence(rep), exercise=ex.name, calibration=IDENTITY)
+            kin_seq, ref_seq = kinect_sequence(rep), vicon_sequence(rep)
+            kin = analyse_session(kin_seq, exercise=ex.name, calibration=IDENTITY)
+            ref = analyse_session(ref_seq, exercise=ex.name, calibration=IDENTITY)
         except (DatasetError, AnalysisError) as exc:
             skipped.append(f"{rep.key}: {exc}")
             continue
@@ -86,6 +219,10 @@ def collect_pairs(root: Path) -> tuple[list[Pair], list[str]]:
                 f"{rep.key}: Kinect lasts {kin.duration_s:.2f} s, Vicon {ref.duration_s:.2f} s "
                 "(segmented differently, not the same movement window)"
             )
+            continue
+        why = same_movement(vertical_excursions_m(kin_seq), vertical_excursions_m(ref_seq))
+        if why is not None:
+            skipped.append(f"{rep.key}: {why}")
             continue
         for k in kin.measures:
             try:
@@ -97,15 +234,26 @@ def collect_pairs(root: Path) -> tuple[list[Pair], list[str]]:
                 f is None or f.value_deg is None for f in figs
             ):
                 continue
+            seen = min(
+                observed_fraction(kin_seq, k.measure, k.side),
+                observed_fraction(ref_seq, k.measure, k.side),
+            )
+            if seen < MIN_OBSERVED_FRACTION:
+                skipped.append(
+                    f"{rep.key} {k.measure} {k.side or ''}: observed on {100 * seen:.0f} % of "
+                    "the repetition's frames in one system (the ROM of part of a movement)"
+                )
+                continue
             pairs.append(
                 Pair(
-                    rep.exercise, rep.subject, rep.correct, k.measure, k.side, k.primary,
+                    rep.exercise, rep.subject, rep.correct, rep.episode, k.measure, k.side,
+                    k.primary,
                     k.session_peak.value_deg, k.session_min.value_deg,
                     k.session_rom.uncertainty_deg or float("nan"),
                     r.session_peak.value_deg, r.session_min.value_deg,
                 )
             )  # fmt: skip
-    return pairs, skipped
+    return mark_exercised_side(pairs), skipped
 
 
 def _fit_corrections(pairs: list[Pair]) -> dict[str, LinearCorrection]:
@@ -206,15 +354,15 @@ def evaluate(pairs: list[Pair], *, loso: bool, shipped: CalibrationModel) -> lis
 
 def table(rows: list[dict[str, Any]], *, correct: bool | None = None) -> list[dict[str, Any]]:
     """The issue's table: one object per exercise × measure × side (optionally one execution kind)."""
-    groups: dict[tuple[int, str, str | None], list[dict[str, Any]]] = {}
+    groups: dict[tuple[int, str, str | None, bool], list[dict[str, Any]]] = {}
     for r in rows:
         p = r["pair"]
         if correct is not None and p.correct != correct:
             continue
-        groups.setdefault((p.exercise, p.measure, p.side), []).append(r)
+        groups.setdefault((p.exercise, p.measure, p.side, p.primary), []).append(r)
     out = []
-    for (ex, measure, side), g in sorted(
-        groups.items(), key=lambda kv: (kv[0][0], kv[0][1], str(kv[0][2]))
+    for (ex, measure, side, _), g in sorted(
+        groups.items(), key=lambda kv: (kv[0][0], kv[0][1], str(kv[0][2]), not kv[0][3])
     ):
         a = agreement(np.array([r["k_rom"] for r in g]), np.array([r["r_rom"] for r in g]))
         out.append(
@@ -277,6 +425,69 @@ def bland_altman_plots(rows: list[dict[str, Any]], out_dir: Path) -> list[str]:
     return names
 
 
+#: Columns of UI-PRMD's undocumented ``vicon/angles`` files (39 × 3, degrees)
+#: holding Vicon's own (Plug-in Gait) knee flexion, identified from the data:
+#: joint 19 / 20, first component, range 0-140° in the deep squat, correlating
+#: r ≥ 0.998 over time with the reference's knee flexion, left / right by
+#: which leg moves in the hurdle step.
+VICON_KNEE_FLEXION_COLUMN: dict[str, int] = {"left": 19 * 3, "right": 20 * 3}
+
+
+def vicon_angle_check(root: Path) -> dict[str, dict[str, float]] | None:
+    """Our marker-based knee flexion against Vicon's own, per repetition (where shipped).
+
+    Over the exercises prescribed for knee flexion: ROM and peak differences
+    (ours minus Vicon's) and the correlation of the two time series.
+
+    Not part of the table: UI-PRMD ships Vicon's angles for s01 only (none for
+    unseen subjects), and Plug-in Gait's knee angle is a Cardan angle between
+    segment frames, ours the three-point angle every device uses, so a small
+    bias is expected. It tells how far the reference itself can be trusted.
+    """
+    per_side: dict[str, list[tuple[float, float, float, float, float]]] = {}
+    for rep in list_repetitions(root):
+        if "knee_flexion" not in BY_UIPRMD_ID[rep.exercise].primary:
+            continue
+        angles = (
+            rep.vicon_positions.parent.parent
+            / "angles"
+            / rep.vicon_positions.name.replace("_positions", "_angles")
+        )
+        if not angles.exists():
+            continue
+        try:
+            vicon = np.loadtxt(angles, delimiter=",", ndmin=2)
+            clean, _ = condition(vicon_sequence(rep))
+        except (OSError, ValueError, AnalysisError):
+            continue
+        if vicon.shape != (clean.n_frames, 117) or clean.n_frames < 10:
+            continue
+        for side, col in VICON_KNEE_FLEXION_COLUMN.items():
+            ours = compute_measure(clean, "knee_flexion", side)
+            theirs = vicon[:, col]
+            ok = np.isfinite(ours)
+            if ok.sum() < 10:
+                continue
+            o, t = ours[ok], theirs[ok]
+            per_side.setdefault(side, []).append(
+                (o.max() - o.min(), t.max() - t.min(), o.max(), t.max(), np.corrcoef(o, t)[0, 1])
+            )
+    if not per_side:
+        return None
+    out = {}
+    for side, v in sorted(per_side.items()):
+        a = np.array(v)
+        d_rom = a[:, 0] - a[:, 1]
+        out[side] = {
+            "n": int(a.shape[0]),
+            "rom_bias_deg": round(float(d_rom.mean()), 2),
+            "rom_mae_deg": round(float(np.abs(d_rom).mean()), 2),
+            "peak_bias_deg": round(float((a[:, 2] - a[:, 3]).mean()), 2),
+            "median_r": round(float(np.median(a[:, 4])), 4),
+        }
+    return out
+
+
 def run(root: Path, *, loso: bool, write_model: Path | None = None) -> dict[str, Any]:
     """Collect, (fit,) evaluate; returns everything the report needs."""
     pairs, skipped = collect_pairs(root)
@@ -305,4 +516,5 @@ def run(root: Path, *, loso: bool, write_model: Path | None = None) -> dict[str,
         "table_correct": table(rows, correct=True),
         "table_incorrect": table(rows, correct=False),
         "model": final or shipped,
+        "vicon_angle_check": vicon_angle_check(root),
     }
