@@ -4,8 +4,8 @@ The frames are a real RealSense recording (written at start-up from the
 synthetic patient through the SDK's software device), so the ``source``
 stage is the genuine SDK work a live camera costs: playback, ``rs.align`` to
 colour, spatial + temporal + hole-filling filters. Then BlazePose (2D),
-lifting (the ONNX lifter if shipped, else BlazePose's world landmarks, which
-cost nothing extra), depth fusion and One-Euro smoothing.
+lifting (the shipped ONNX lifter; a missing or modified one stops the
+benchmark, as it stops the agent), depth fusion and One-Euro smoothing.
 
 Two runs: ``tracking`` (BlazePose follows the previous frame's region — the
 normal case) and ``detection`` (the person detector runs on every frame —

@@ -4,8 +4,10 @@ Builds PATIENTS patients × SESSIONS analysed sessions (results in the analysis
 pipeline's format, one per session, with the figures read model filled) in a
 fresh test database, then times GET /portal/caseload/ and /portal/patients/<id>/
 through Django's test client (server time: view, queries, template; no network).
-Each therapist has CASELOAD patients. Uses DATABASE_URL (PostgreSQL for the
-figure the issue asks for). Last line: one JSON object.
+Each therapist has CASELOAD patients; each patient has a plan in force and
+misses about one daily session in ten. Uses DATABASE_URL (PostgreSQL for the
+figure the issue asks for). --keep-db builds once into test_telerehab_bench and
+reuses it (for profiling). Last line: one JSON object.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
       python bench/bench_portal.py --patients 1000 --sessions 100 --requests 60
@@ -32,7 +34,14 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=100)
     parser.add_argument("--caseload", type=int, default=50)
     parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument(
+        "--keep-db",
+        action="store_true",
+        help="build into test_telerehab_bench once and reuse it on later runs (for profiling)",
+    )
     args = parser.parse_args()
+    if args.keep_db:
+        os.environ["TELEREHAB_TEST_RUN_ID"] = "bench"
 
     import django
 
@@ -41,76 +50,47 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection
     from django.test import Client
-    from django.utils import timezone
 
-    from clinic.devices.models import Device
-    from clinic.portal.models import SessionFigure
-    from clinic.portal.services import session_figures_for_result
-    from clinic.recordings.analysing import session_analyse
-    from clinic.recordings.models import Recording, RecordingResult, RecordingState
-    from tests.clinic.recording_helpers import knee_flexion_session
-    from tests.factories import patient_create, staff_login_verified, therapist_create
-    from tests.portal.builders import EXERCISE
+    from clinic.accounts.models import Role, User
+    from clinic.care.models import Patient
+    from tests.factories import staff_login_verified
 
     # Not setup_test_environment(): it instruments every template render for the
     # test client, which a production server does not pay for.
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    old_name = connection.creation.create_test_db(
+        verbosity=0, autoclobber=True, keepdb=args.keep_db
+    )
     try:
-        built = time.perf_counter()
-        _, template, quality = session_analyse(
-            knee_flexion_session(duration_s=9.0), exercise=EXERCISE
-        )
-        rng = np.random.default_rng(0)
-        therapists = [therapist_create() for _ in range(max(1, args.patients // args.caseload))]
-        now = timezone.now()
-        patient_ids = []
-        for p in range(args.patients):
-            patient = patient_create(therapists=[therapists[p % len(therapists)]])
-            patient_ids.append(patient.id)
-            device = Device.objects.create(patient=patient, label="bench", signing_public_key=b"0" * 32, encryption_public_key=b"0" * 32,
-                                           signing_key_id=uuid.uuid4().hex, paired_at=now, last_seen_at=now)  # fmt: skip
-            recordings, results, figures = [], [], []
-            for s in range(args.sessions):
-                at = now - dt.timedelta(days=args.sessions - s)
-                rec = Recording(id=uuid.uuid4(), device=device, patient=patient, exercise=EXERCISE, recorded_at=at, received_at=at,
-                                state=RecordingState.ANALYSED, state_changed_at=at, envelope=b"", envelope_sha256="0" * 64,
-                                envelope_bytes=0, payload_encoding="skeleton-v1+zlib", server_key_id="bench")  # fmt: skip
-                measures = json.loads(json.dumps(template))
-                shift = float(rng.normal(0.3 * s, 3.0))
-                for m in measures:
-                    if m.get("session_peak") and m["session_peak"]["value_deg"] is not None:
-                        m["session_peak"]["value_deg"] = round(
-                            m["session_peak"]["value_deg"] + shift, 2
-                        )
-                result = RecordingResult(
-                    recording=rec,
-                    analysis_method="bench",
-                    measures=measures,
-                    quality=quality,
-                    processing_s=0.0,
-                    created_at=at,
-                )
-                recordings.append(rec)
-                results.append(result)
-                figures += session_figures_for_result(result, rec)
-            Recording.objects.bulk_create(recordings)
-            RecordingResult.objects.bulk_create(results)
-            SessionFigure.objects.bulk_create(figures)
-        build_s = time.perf_counter() - built
-        print(
-            f"built {args.patients} patients × {args.sessions} sessions in {build_s:.0f} s ({connection.vendor})"
-        )
-
-        therapist = therapists[0]
+        if args.keep_db and Patient.objects.count() == args.patients:
+            print(f"reusing {connection.settings_dict['NAME']} ({connection.vendor})")
+        else:
+            if args.keep_db:
+                Patient.objects.all().delete()
+            built = time.perf_counter()
+            _build(args)
+            build_s = time.perf_counter() - built
+            print(
+                f"built {args.patients} patients × {args.sessions} sessions in {build_s:.0f} s ({connection.vendor})"
+            )
+        with connection.cursor() as cursor:
+            # Steady state, as autovacuum leaves a table soon after a bulk load: planner
+            # statistics, and the visibility map that lets index-only scans skip the heap.
+            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+        therapist = User.objects.filter(role=Role.THERAPIST).order_by("date_joined", "id").first()
         client = Client()
         staff_login_verified(client, therapist)
-        mine = [pid for k, pid in enumerate(patient_ids) if k % len(therapists) == 0]
+        mine = list(
+            Patient.objects.filter(care_team__therapist=therapist).values_list("id", flat=True)
+        )
 
-        def timed(url: str) -> float:
-            t0 = time.perf_counter()
+        cpu_ms: dict[str, list[float]] = {"caseload": [], "patient": []}
+
+        def timed(url: str, kind: str = "caseload") -> float:
+            t0, c0 = time.perf_counter(), time.process_time()
             response = client.get(url)
             elapsed = (time.perf_counter() - t0) * 1000.0
+            cpu_ms[kind].append((time.process_time() - c0) * 1000.0)
             assert response.status_code == 200, (url, response.status_code)
             return elapsed
 
@@ -132,9 +112,11 @@ def main() -> None:
                 for q in ctx.captured_queries:
                     print(q["time"], q["sql"][:300])
             reset_queries()
+        cpu_ms["caseload"].clear()
         caseload_ms = [timed("/portal/caseload/") for _ in range(args.requests)]
         patient_ms = [
-            timed(f"/portal/patients/{mine[k % len(mine)]}/") for k in range(args.requests)
+            timed(f"/portal/patients/{mine[k % len(mine)]}/", "patient")
+            for k in range(args.requests)
         ]
         out = {
             "database": connection.vendor,
@@ -147,6 +129,10 @@ def main() -> None:
             "patient_p50_ms": round(float(np.percentile(patient_ms, 50)), 1),
             "patient_p95_ms": round(float(np.percentile(patient_ms, 95)), 1),
             "goal_p95_ms": 150,
+            # Django's own CPU per request (not PostgreSQL's, not waiting): steadier than wall
+            # time on a loaded machine, so before/after comparisons can use it.
+            "caseload_cpu_p50_ms": round(float(np.percentile(cpu_ms["caseload"], 50)), 1),
+            "patient_cpu_p50_ms": round(float(np.percentile(cpu_ms["patient"], 50)), 1),
             "load_average_1min": round(os.getloadavg()[0], 2),
             "cpu_count": os.cpu_count(),
         }
@@ -158,7 +144,68 @@ def main() -> None:
         )
         print(json.dumps(out))
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if not args.keep_db:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def _build(args: argparse.Namespace) -> None:
+    """PATIENTS patients, each on one therapist's caseload, with a paired device, a plan in
+    force (so adherence and missed-session alerts are computed, not skipped) and SESSIONS
+    analysed daily sessions with their figure rows."""
+    import numpy as np
+    from django.utils import timezone
+
+    from clinic.devices.models import Device
+    from clinic.plans.models import PlanExercise
+    from clinic.portal.models import SessionFigure
+    from clinic.portal.services import session_figures_for_result
+    from clinic.recordings.analysing import session_analyse
+    from clinic.recordings.models import Recording, RecordingResult, RecordingState
+    from tests.clinic.recording_helpers import knee_flexion_session
+    from tests.factories import patient_create, therapist_create
+    from tests.portal.builders import EXERCISE
+
+    _, template, quality = session_analyse(knee_flexion_session(duration_s=9.0), exercise=EXERCISE)
+    rng = np.random.default_rng(0)
+    therapists = [therapist_create() for _ in range(max(1, args.patients // args.caseload))]
+    now = timezone.now()
+    for p in range(args.patients):
+        therapist = therapists[p % len(therapists)]
+        patient = patient_create(therapists=[therapist])
+        device = Device.objects.create(patient=patient, label="bench", signing_public_key=b"0" * 32, encryption_public_key=b"0" * 32,
+                                       signing_key_id=uuid.uuid4().hex, paired_at=now, last_seen_at=now)  # fmt: skip
+        PlanExercise.objects.create(patient=patient, exercise=EXERCISE, side="right", sets=3, reps=10, target_rom_deg=120.0,
+                                    weekdays="0246", start_date=(now - dt.timedelta(days=args.sessions)).date(),
+                                    prescribed_by=therapist, prescribed_at=now - dt.timedelta(days=args.sessions))  # fmt: skip
+        recordings, results, figures = [], [], []
+        for s in range(args.sessions):
+            if rng.random() < 0.1:  # about one session in ten is missed
+                continue
+            at = now - dt.timedelta(days=args.sessions - s)
+            rec = Recording(id=uuid.uuid4(), device=device, patient=patient, exercise=EXERCISE, recorded_at=at, received_at=at,
+                            state=RecordingState.ANALYSED, state_changed_at=at, envelope=b"", envelope_sha256="0" * 64,
+                            envelope_bytes=0, payload_encoding="skeleton-v1+zlib", server_key_id="bench")  # fmt: skip
+            measures = json.loads(json.dumps(template))
+            shift = float(rng.normal(0.3 * s, 3.0))
+            for m in measures:
+                if m.get("session_peak") and m["session_peak"]["value_deg"] is not None:
+                    m["session_peak"]["value_deg"] = round(
+                        m["session_peak"]["value_deg"] + shift, 2
+                    )
+            result = RecordingResult(
+                recording=rec,
+                analysis_method="bench",
+                measures=measures,
+                quality=quality,
+                processing_s=0.0,
+                created_at=at,
+            )
+            recordings.append(rec)
+            results.append(result)
+            figures += session_figures_for_result(result, rec)
+        Recording.objects.bulk_create(recordings)
+        RecordingResult.objects.bulk_create(results)
+        SessionFigure.objects.bulk_create(figures)
 
 
 if __name__ == "__main__":

@@ -61,9 +61,11 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 # -- check ----------------------------------------------------------------------------------
 def cmd_check(args: argparse.Namespace) -> int:
+    from capture_agent.models import verify_all
     from capture_agent.placement import assess_placement
     from capture_agent.sources.registry import open_source
 
+    verify_all()  # a modified or corrupted model fails here, naming the file
     source = open_source(args.source)
     pose = _pose2d(args.pose2d, source)
     frames, keypoints = [], []
@@ -293,7 +295,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [SourceError, AnalysisError, OSError]
+    from capture_agent.interfaces import ModelInputError
+    from capture_agent.models import ModelIntegrityError
+
+    errors: list[type[BaseException]] = [
+        SourceError,
+        AnalysisError,
+        OSError,
+        ModelIntegrityError,
+        ModelInputError,
+    ]
     try:
         from capture_agent.transport.cli import TRANSPORT_ERRORS
 

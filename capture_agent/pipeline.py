@@ -42,14 +42,21 @@ def default_pose2d() -> Pose2D:
     return BlazePose()
 
 
-def default_lifter() -> Lifter | None:
-    """The shipped ONNX lifter if its weights are in the package, else None."""
-    try:
-        from capture_agent.lifting.onnx_lifter import OnnxLifter
+def default_lifter() -> Lifter:
+    """The shipped ONNX lifter; raises rather than falling back.
 
-        return OnnxLifter()
-    except Exception:  # weights absent or unverifiable: fusion falls back to world landmarks
-        return None
+    A lifter file that is missing, unlisted or fails its sha256
+    (:class:`~capture_agent.models.ModelIntegrityError`) means a broken or
+    tampered installation: falling back to another 3D estimate would record a
+    session with plausible-looking but different joint angles and no trace of
+    why, so the error reaches the user, naming the file. There is no optional
+    runtime to miss either: onnxruntime is what BlazePose itself runs on, so
+    without it no skeleton can be made at all. Choose ``lifting="world"`` or
+    ``"none"`` explicitly to run without the lifter.
+    """
+    from capture_agent.lifting.onnx_lifter import OnnxLifter
+
+    return OnnxLifter()
 
 
 @dataclass
@@ -66,8 +73,10 @@ class FrameResult:
 class SkeletonPipeline:
     """Stateful for one session; call :meth:`reset` between sessions.
 
-    ``lifting``: "auto" (the ONNX lifter if present, else BlazePose's own world
-    landmarks), "lifter", "world" or "none" (depth only).
+    ``lifting``: "auto" (``lifter`` when one is given, else BlazePose's own world
+    landmarks), "lifter", "world" or "none" (depth only). The CLI gives
+    :func:`default_lifter`, which raises on a damaged model rather than
+    letting "auto" quietly use the world landmarks.
     """
 
     pose2d: Pose2D

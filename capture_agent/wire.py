@@ -33,11 +33,13 @@ tests/vectors/envelope_v1.json.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import re
 import struct
+import time
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -266,6 +268,43 @@ def canonical_json(obj: dict[str, Any]) -> bytes:
 
 def utc_now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# -- signed device requests (e.g. plan download) -------------------------------------
+
+#: Domain separation: a request signature can never pass for an envelope's, or back.
+DEVICE_REQUEST_CONTEXT = b"telerehab/device-request/v1\x00"
+HEADER_DEVICE = "X-Telerehab-Device"
+HEADER_TIME = "X-Telerehab-Time"
+HEADER_SIGNATURE = "X-Telerehab-Signature"
+
+
+def device_request_message(*, method: str, path: str, device_id: str, timestamp_s: int) -> bytes:
+    """The bytes a device signs for a request: method, path, its id and the time, nothing else."""
+    return (
+        DEVICE_REQUEST_CONTEXT
+        + f"{method.upper()}\n{path}\n{device_id}\n{int(timestamp_s)}".encode()
+    )
+
+
+def device_request_headers(
+    *,
+    signing_key: Ed25519PrivateKey,
+    method: str,
+    path: str,
+    device_id: str,
+    timestamp_s: int | None = None,
+) -> dict[str, str]:
+    """HTTP headers proving the request comes from the device holding ``signing_key``."""
+    ts = int(time.time()) if timestamp_s is None else int(timestamp_s)
+    signature = signing_key.sign(
+        device_request_message(method=method, path=path, device_id=device_id, timestamp_s=ts)
+    )
+    return {
+        HEADER_DEVICE: device_id,
+        HEADER_TIME: str(ts),
+        HEADER_SIGNATURE: base64.b64encode(signature).decode(),
+    }
 
 
 # -- sealing (agent side) ----------------------------------------------------------

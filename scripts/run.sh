@@ -15,4 +15,10 @@ for hook in scripts/seed.d/*.sh; do
     echo "[run] running $hook"
     bash "$hook"
 done
+# Once the web server answers, demo patients without recordings get weeks of
+# back-dated sessions sent by real capture agents (scripts/demo_sessions.py);
+# TELEREHAB_DEMO_SESSIONS=0 skips that.
+export TELEREHAB_DEMO_SESSIONS="${TELEREHAB_DEMO_SESSIONS:-1}"
+# Worker and beat would otherwise race to create the embedded broker's queue.
+python manage.py broker_prepare
 exec python scripts/run_platform.py "$@"

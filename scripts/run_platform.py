@@ -9,7 +9,9 @@ schedule) and only SIGKILLs what is still alive after a grace period. If any
 child dies on its own, the others are stopped too and the exit status says so.
 
 Environment: HOST (default 127.0.0.1), PORT (8000), WEB_WORKERS (2),
-CELERY_CONCURRENCY (2).
+CELERY_CONCURRENCY (2), TELEREHAB_DEMO_SESSIONS (1 from ``scripts/run.sh``:
+also run ``scripts/demo_sessions.py`` once the web server answers, a one-shot
+child whose end, success or not, stops nothing else).
 """
 
 from __future__ import annotations
@@ -51,6 +53,18 @@ def _commands() -> dict[str, list[str]]:
     }  # fmt: skip
 
 
+def _oneshot_commands() -> dict[str, list[str]]:
+    """Children that finish on their own: the demo sessions, sent through the running platform."""
+    if os.environ.get("TELEREHAB_DEMO_SESSIONS") != "1":
+        return {}
+    host = os.environ.get("HOST", "127.0.0.1")
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - reach a wildcard bind on loopback
+        host = "127.0.0.1"
+    port = os.environ.get("PORT", "8000")
+    script = REPO_ROOT / "scripts" / "demo_sessions.py"
+    return {"demo": [sys.executable, str(script), "--server", f"http://{host}:{port}"]}
+
+
 def _pump(name: str, stream) -> None:
     """Prefix each child's output line with its name so the three logs stay readable."""
     for raw in iter(stream.readline, b""):
@@ -61,13 +75,18 @@ def _pump(name: str, stream) -> None:
 class Supervisor:
     def __init__(self) -> None:
         self.children: dict[str, subprocess.Popen] = {}
+        self.oneshot: set[str] = set()  # children that end on their own without stopping the rest
+        self.finished: set[str] = set()
         self.stopping = threading.Event()
 
     def start(self) -> None:
         env = dict(os.environ)
         env.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.dev")
         env["PYTHONUNBUFFERED"] = "1"
-        for name, command in _commands().items():
+        oneshot = _oneshot_commands()
+        self.oneshot = set(oneshot)
+        # One-shot children first, so that stop() ends them before the web server they talk to.
+        for name, command in {**oneshot, **_commands()}.items():
             process = subprocess.Popen(  # noqa: S603 - fixed argument lists, no shell
                 command,
                 cwd=REPO_ROOT,
@@ -105,7 +124,12 @@ class Supervisor:
         while not self.stopping.is_set():
             for name, process in self.children.items():
                 code = process.poll()
-                if code is not None:
+                if code is None or name in self.finished:
+                    continue
+                if name in self.oneshot:
+                    self.finished.add(name)
+                    print(f"[run] {name} finished (status {code})", flush=True)
+                else:
                     print(
                         f"[run] {name} exited unexpectedly with status {code}; stopping the rest",
                         flush=True,

@@ -68,6 +68,18 @@ def read_verified(name: str, directory: Path | None = None) -> bytes:
     return data
 
 
+def verify_all(directory: Path | None = None) -> list[str]:
+    """Check every file listed in the manifest; returns their names.
+
+    ``capture-agent check`` runs this so a broken installation is reported
+    before a session is recorded, not half-way through one.
+    """
+    names = sorted(expected_checksums(directory))
+    for name in names:
+        read_verified(name, directory)
+    return names
+
+
 def create_session(
     name: str, *, threads: int = 1, directory: Path | None = None
 ) -> onnxruntime.InferenceSession:

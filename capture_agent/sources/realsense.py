@@ -18,6 +18,9 @@ pyrealsense2 needs Debian's ``libusb-1.0-0`` to import.
 from __future__ import annotations
 
 import gc
+import logging
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +39,57 @@ from capture_agent.sources.base import (
 )
 
 RECORDING_SUFFIXES = (".bag", ".db3")
+#: Longest wait for the SDK to stop streaming before close() gives up (measured: ~0.3 s).
+CLOSE_TIMEOUT_S = 10.0
+log = logging.getLogger(__name__)
+#: SDK objects whose stop never returned: kept referenced so they are not freed under it.
+_STUCK: list[tuple[Any, ...]] = []
+
+
+def stop_with_watchdog(
+    stops: list[Callable[[], None]],
+    *,
+    drain: Callable[[], object] | None = None,
+    timeout_s: float = CLOSE_TIMEOUT_S,
+    what: str = "RealSense",
+) -> bool:
+    """Run ``stops`` in order on a worker thread, calling ``drain`` here meanwhile.
+
+    Returns True when every stop returned (errors from them are logged, not
+    raised: close() must not mask the exception that ended a session), False
+    when ``timeout_s`` passed first; the daemon worker is then abandoned.
+    """
+    done = threading.Event()
+
+    def worker() -> None:
+        try:
+            for stop in stops:
+                stop()
+        except RuntimeError as exc:
+            log.warning("%s: error while stopping: %s", what, exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=worker, name="realsense-stop", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout_s
+    while not done.is_set() and time.monotonic() < deadline:
+        if drain is not None:
+            try:
+                drain()
+            except RuntimeError:  # the syncer may refuse once its sensors are gone
+                drain = None
+        else:
+            done.wait(0.05)
+    if done.is_set():
+        thread.join()
+        return True
+    log.warning(
+        "%s did not stop within %.1f s (SDK deadlock); abandoning it on a background thread",
+        what,
+        timeout_s,
+    )
+    return False
 
 
 def import_rs() -> Any:
@@ -184,21 +238,52 @@ class RealSenseSource(FrameSource):
         self._device_name = profile.get_device().get_info(rs.camera_info.name)
 
     def close(self) -> None:
+        """Stop streaming; bounded in time, because a hung close() stalls the whole agent.
+
+        Non-real-time playback deadlocks if its sensors are stopped while the
+        file's reader thread is blocked handing a frame to a syncer that nobody
+        empties (reproduced here with pyrealsense2 2.59: stopping after one
+        frame of a 30-frame file hangs forever; librealsense #3126, #8625).
+        Draining the syncer only *before* stopping is not enough on a loaded
+        machine: a pause in the reader longer than the drain's wait looks like
+        the end of the file, and the stop then hangs. So the syncer is drained
+        on this thread *while* a worker thread stops the sensors, and the wait
+        is bounded by :data:`CLOSE_TIMEOUT_S`; past it the SDK objects are
+        handed to the stuck worker (never destroyed under it) and a warning is
+        logged instead of hanging. The SDK releases the GIL in these calls.
+        """
         self._filter_chain = []
         self._align = None
-        gc.collect()
-        if getattr(self, "_sensors", None) and getattr(self, "_syncer", None) is not None:
-            # Stopping a non-real-time playback mid-file deadlocks in the SDK (the reader
-            # thread waits for its frames to be consumed): play the rest out unprocessed.
-            while self._syncer.try_wait_for_frames(200)[0]:
-                pass
-        if getattr(self, "_pipeline", None) is not None:
-            self._pipeline.stop()
-            self._pipeline = None
-        for sensor in getattr(self, "_sensors", []):
-            sensor.stop()
-            sensor.close()
+        gc.collect()  # filters and align hold SDK frames that the playback waits for
+        pipeline = getattr(self, "_pipeline", None)
+        sensors = list(getattr(self, "_sensors", None) or [])
+        syncer = getattr(self, "_syncer", None)
+        self._pipeline = None
         self._sensors = []
+        stops: list[Callable[[], None]] = []
+        if pipeline is not None:
+            stops.append(pipeline.stop)
+        stops += [sensor.stop for sensor in sensors] + [sensor.close for sensor in sensors]
+        if stops:
+            drain = None if syncer is None else (lambda: syncer.try_wait_for_frames(50))
+            finished = stop_with_watchdog(
+                stops, drain=drain, timeout_s=CLOSE_TIMEOUT_S, what=f"RealSense {self.uri}"
+            )
+            if not finished:  # keep every SDK object alive as long as the stuck worker
+                _STUCK.append(
+                    (pipeline, tuple(sensors), syncer, getattr(self, "_playback", None),
+                     getattr(self, "_device", None))
+                )  # fmt: skip
+        # Release in dependency order (sensors, playback, device, syncer): left to
+        # interpreter exit, the SDK was seen to abort ("terminate called without an
+        # active exception") after a mid-file stop. Rebind, never mutate, the lists:
+        # a worker that is still running iterates over them.
+        del stops, sensors, pipeline
+        gc.collect()
+        for name in ("_playback", "_device", "_syncer"):
+            if hasattr(self, name):
+                setattr(self, name, None)
+        gc.collect()
 
     # -- reading ---------------------------------------------------------------------------
     def _next_frameset(self) -> Any | None:

@@ -1,4 +1,4 @@
-"""``capture-agent pair | status | send | upload``: the transport half of the CLI.
+"""``capture-agent pair | status | send | upload | plan``: the transport half of the CLI.
 
 ``register(subparsers)`` adds these commands to the agent's main parser; this
 module also runs on its own (``python -m capture_agent.transport.cli``).
@@ -7,6 +7,7 @@ module also runs on its own (``python -m capture_agent.transport.cli``).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 import time
@@ -22,6 +23,13 @@ from capture_agent.transport.identity import (
 )
 from capture_agent.transport.outbox import Outbox, OutboxItem
 from capture_agent.transport.pairing import PairingError, pair
+from capture_agent.transport.plan import (
+    PlanError,
+    exercises_due,
+    plan_check,
+    plan_download,
+    plan_load,
+)
 from capture_agent.transport.sealing import recording_seal_and_enqueue
 from capture_agent.transport.security import InsecureTransportError
 from capture_agent.transport.uploader import Uploader
@@ -130,6 +138,43 @@ def cmd_upload(args: argparse.Namespace) -> int:
     return 0 if counts["failed"] == 0 else 3
 
 
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Download (or, offline, show the stored) plan and print what is due today."""
+    home = agent_home(getattr(args, "home", None))
+    identity = identity_load(home)
+    note = ""
+    if args.offline:
+        document = plan_load(home)
+    else:
+        try:
+            document = plan_download(identity)
+        except PlanError as exc:
+            if exc.code != "unreachable" or plan_load(home) is None:
+                raise
+            document, note = plan_load(home), f"clinic unreachable ({exc}); showing the stored plan"
+    if document is None:
+        raise PlanError("no plan stored yet: run `capture-agent plan` while online", "no_plan")
+    items = plan_check(document, identity)
+    if args.json:
+        print(json.dumps(document))
+        return 0
+    if note:
+        print(note)
+    day = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
+    print(f"plan of {document.get('generated_at', '?')}: {len(items)} exercises")
+    for item in items:
+        days = ",".join(_WEEKDAYS[d] for d in item.weekdays if 0 <= d < 7)
+        print(f"  {item.describe()}  [{days}, from {item.start_date.isoformat()}]")
+    due = exercises_due(items, day)
+    print(f"today ({_WEEKDAYS[day.weekday()]} {day.isoformat()}): {len(due) or 'nothing'} due")
+    for item in due:
+        print(f"  - {item.describe()}")
+    return 0
+
+
 def _add_home(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--home", help="agent data folder (default $TELEREHAB_AGENT_HOME or ~/.telerehab-agent)"
@@ -172,6 +217,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     u.set_defaults(func=cmd_upload)
     _add_home(u)
 
+    pl = subparsers.add_parser("plan", help="download the exercise plan and show what is due today")
+    pl.add_argument("--offline", action="store_true", help="show the stored plan, no download")
+    pl.add_argument("--json", action="store_true", help="print the plan document")
+    pl.add_argument("--date", help="show what is due on this day (YYYY-MM-DD) instead of today")
+    pl.set_defaults(func=cmd_plan)
+    _add_home(pl)
+
     from capture_agent.transport import demo
 
     demo.register(subparsers, _add_home)
@@ -180,6 +232,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 TRANSPORT_ERRORS = (
     IdentityError,
     PairingError,
+    PlanError,
     InsecureTransportError,
     wire.EnvelopeError,
     AnalysisError,

@@ -66,6 +66,32 @@ def demo_sequence(
     )
 
 
+def _demo_sequence_any_episode(
+    *, exercise: int, subject: int, first_episode: int, correct: bool, repeats: int, seed: int
+) -> SkeletonSequence:
+    """The first of UI-PRMD's ten episodes, from ``first_episode`` on, whose markers are complete.
+
+    Some recorded episodes lack a marker the skeleton needs (e.g. a toe); a demo
+    should take the next one rather than stop.
+    """
+    from capture_agent.sources.base import SourceUnavailableError
+
+    error: SourceUnavailableError | None = None
+    for attempt in range(10):
+        try:
+            return demo_sequence(
+                exercise=exercise,
+                subject=subject,
+                episode=1 + (first_episode + attempt) % 10,
+                correct=correct,
+                repeats=repeats,
+                seed=seed,
+            )
+        except SourceUnavailableError as exc:
+            error = exc
+    raise error  # type: ignore[misc]
+
+
 def cmd_demo_sessions(args: argparse.Namespace) -> int:
     from analysis.exercises import get_exercise
 
@@ -87,10 +113,10 @@ def cmd_demo_sessions(args: argparse.Namespace) -> int:
                 recording_id = str(uuid.uuid5(_NAMESPACE, f"{identity.device_id}/{slot}"))
                 if outbox.has(recording_id):
                     continue
-                sequence = demo_sequence(
+                sequence = _demo_sequence_any_episode(
                     exercise=exercise.uiprmd_id,
                     subject=1 + args.subject_offset % 5,
-                    episode=1 + slot % 10,
+                    first_episode=slot,
                     correct=week >= args.weeks // 2,
                     repeats=args.repeats,
                     seed=slot,

@@ -85,15 +85,24 @@ def audit_event_record(
             actor = user
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
+    if request is not None and outcome == Outcome.DENIED:
+        # The refusal is on the trail: AccessDeniedAuditMiddleware need not add a generic one.
+        getattr(request, "_request", request).audit_denial_recorded = True
     patient_uuid = _as_uuid(patient_id)
     clean_details = _json_round_trip(details)
     request_id = getattr(request, "request_id", "") if request is not None else ""
 
-    with transaction.atomic():
-        # Create the head on first use, then always read it under a row lock:
-        # get_or_create alone would not lock when it loses a creation race.
-        AuditChainHead.objects.get_or_create(id=1, defaults={"sequence": 0, "hash": GENESIS_HASH})
-        head = AuditChainHead.objects.select_for_update().get(id=1)
+    # No savepoint inside a caller's transaction: a failed audit write must fail the action
+    # it records anyway, and the two extra round trips per audited page view were measurable.
+    with transaction.atomic(savepoint=False):
+        # Read the head under a row lock; create it on first use only (get_or_create alone
+        # would not lock when it loses a creation race, so lock again after it).
+        head = AuditChainHead.objects.select_for_update().filter(id=1).first()
+        if head is None:
+            AuditChainHead.objects.get_or_create(
+                id=1, defaults={"sequence": 0, "hash": GENESIS_HASH}
+            )
+            head = AuditChainHead.objects.select_for_update().get(id=1)
         event = AuditEvent(
             sequence=head.sequence + 1,
             created_at=timezone.now(),
@@ -116,3 +125,42 @@ def audit_event_record(
         head.hash = event.hash
         head.save(update_fields=["sequence", "hash"])
     return event
+
+
+#: Action of the event written for a refused request that no view audited itself.
+ACCESS_DENIED_ACTION = "access.denied"
+
+
+def access_denied_record(*, request: HttpRequest, status_code: int) -> AuditEvent | None:
+    """Audit a request the site refused (403: wrong role, DRF permission, CSRF) as denied.
+
+    Called for every 403 response by ``clinic.audit.middleware.AccessDeniedAuditMiddleware``,
+    so a role gate added anywhere is audited without code of its own. A view that already
+    wrote its own denied event (with its domain action) for this request is not audited twice.
+    The event names the URL pattern, never the path as typed or the query string, and the
+    patient only by the ``patient_id`` the URL addressed.
+    """
+    request = getattr(request, "_request", request)
+    if getattr(request, "audit_denial_recorded", False):
+        return None
+    match = getattr(request, "resolver_match", None)
+    route = "/" + match.route if match is not None and match.route else ""
+    patient_id = match.kwargs.get("patient_id") if match is not None else None
+    if not isinstance(patient_id, uuid.UUID):
+        patient_id = None
+    return audit_event_record(
+        action=ACCESS_DENIED_ACTION,
+        outcome=Outcome.DENIED,
+        request=request,
+        patient_id=patient_id,
+        object_type="url",
+        object_id=route,
+        details={
+            "status": status_code,
+            "method": request.method if request.method in _AUDITED_METHODS else "OTHER",
+            "view": match.view_name if match is not None else "",
+        },
+    )
+
+
+_AUDITED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

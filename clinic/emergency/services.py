@@ -179,33 +179,3 @@ def emergency_grant_review(
             details={"review_outcome": outcome, "therapist_id": str(grant.therapist_id)},
         )
     return grant
-
-
-def emergency_reasons_rewrap(*, to_version: int) -> int:
-    """Re-wrap every break-glass reason's data key under storage key ``to_version``.
-
-    For ``rotate_keys``: the reason's ciphertext is untouched, only its small
-    data key is wrapped again, so nothing can be lost half-way.
-    """
-    from clinic.keys.at_rest import SealedBlob, blob_rewrap
-
-    changed = 0
-    with transaction.atomic():
-        for grant in EmergencyAccessGrant.objects.select_for_update().exclude(
-            reason_key_version=to_version
-        ):
-            blob = blob_rewrap(
-                SealedBlob(
-                    grant.reason_key_version,
-                    bytes(grant.reason_wrapped_key),
-                    bytes(grant.reason_ciphertext),
-                ),
-                owner=str(grant.id),
-                purpose=REASON_PURPOSE,
-                to_version=to_version,
-            )
-            grant.reason_key_version = blob.key_version
-            grant.reason_wrapped_key = blob.wrapped_key
-            grant.save(update_fields=["reason_key_version", "reason_wrapped_key"])
-            changed += 1
-    return changed

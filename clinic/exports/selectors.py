@@ -8,14 +8,12 @@ from django.http import Http404
 from clinic.audit.services import audit_event_record
 from clinic.care.selectors import patient_get_for_user
 from clinic.portal.models import SessionFigure
-from clinic.portal.services import session_figures_sync
 from clinic.recordings.models import Recording
 
 
 def export_figures(*, user, patient_id, export_format: str, request=None):
     patient = patient_get_for_user(user=user, patient_id=patient_id, request=request)
     with transaction.atomic():
-        session_figures_sync(patient_ids=[patient.id])
         rows = list(
             SessionFigure.objects.filter(patient=patient).order_by("recorded_at", "measure", "side")
         )

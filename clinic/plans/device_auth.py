@@ -17,35 +17,19 @@ import uuid
 
 from cryptography.exceptions import InvalidSignature
 
+from capture_agent import wire
 from clinic.devices.models import Device
 from clinic.devices.services import device_public_key
 from clinic.plans.errors import DeviceRequestError
 
-SIGNING_CONTEXT = b"telerehab/device-request/v1\x00"
+# The signed message and headers are the wire module's, shared with the agent.
+SIGNING_CONTEXT = wire.DEVICE_REQUEST_CONTEXT
+device_request_message = wire.device_request_message
+device_request_headers = wire.device_request_headers
 HEADER_DEVICE = "HTTP_X_TELEREHAB_DEVICE"
 HEADER_TIME = "HTTP_X_TELEREHAB_TIME"
 HEADER_SIGNATURE = "HTTP_X_TELEREHAB_SIGNATURE"
 MAX_CLOCK_SKEW_S = 300
-
-
-def device_request_message(*, method: str, path: str, device_id: str, timestamp_s: int) -> bytes:
-    """The bytes a device signs; the agent builds exactly these (no Django needed)."""
-    return SIGNING_CONTEXT + f"{method.upper()}\n{path}\n{device_id}\n{int(timestamp_s)}".encode()
-
-
-def device_request_headers(
-    *, signing_key, method: str, path: str, device_id: str, timestamp_s: int | None = None
-) -> dict[str, str]:
-    """Headers (as HTTP names) a device sends; used by the agent's client and by tests."""
-    ts = int(time.time()) if timestamp_s is None else int(timestamp_s)
-    signature = signing_key.sign(
-        device_request_message(method=method, path=path, device_id=device_id, timestamp_s=ts)
-    )
-    return {
-        "X-Telerehab-Device": device_id,
-        "X-Telerehab-Time": str(ts),
-        "X-Telerehab-Signature": base64.b64encode(signature).decode(),
-    }
 
 
 def device_request_authenticate(

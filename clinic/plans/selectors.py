@@ -19,14 +19,32 @@ def plan_active_for_patient(*, patient_id) -> QuerySet[PlanExercise]:
     return PlanExercise.objects.filter(patient_id=patient_id, stopped_at__isnull=True)
 
 
+def _schedule(item: PlanExercise) -> tuple[dt.date, dt.date | None, tuple[int, ...]]:
+    stopped_day = timezone.localdate(item.stopped_at) if item.stopped_at else None
+    return item.start_date, stopped_day, item.weekday_numbers
+
+
+def _due(day: dt.date, start: dt.date, stopped_day: dt.date | None, weekdays) -> bool:
+    return start <= day and (stopped_day is None or day < stopped_day) and day.weekday() in weekdays
+
+
 def plan_in_force_on(items: Iterable[PlanExercise], day: dt.date) -> list[PlanExercise]:
     """Which of ``items`` were due on ``day`` (started, not yet stopped, scheduled that weekday)."""
+    return [item for item in items if _due(day, *_schedule(item))]
+
+
+def plan_due_sessions(
+    items: Iterable[PlanExercise], days: list[dt.date]
+) -> list[tuple[dt.date, str]]:
+    """(day, exercise) for each item due on each of ``days``, by the rule of plan_in_force_on.
+
+    One pass per item: pages ask this for 14 to 100 days per patient, and re-deriving
+    each item's stop day and weekdays for every day cost more than the page's queries.
+    """
     due = []
     for item in items:
-        stopped_day = timezone.localdate(item.stopped_at) if item.stopped_at else None
-        if item.start_date <= day and (stopped_day is None or day < stopped_day):
-            if day.weekday() in item.weekday_numbers:
-                due.append(item)
+        schedule = _schedule(item)
+        due += [(day, item.exercise) for day in days if _due(day, *schedule)]
     return due
 
 

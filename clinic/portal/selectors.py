@@ -23,12 +23,12 @@ from clinic.care.selectors import patient_get_for_user, patients_visible_to
 from clinic.devices.models import Device
 from clinic.plans.catalogue import CATALOGUE, measure_label
 from clinic.plans.models import PlanExercise
-from clinic.plans.selectors import plan_in_force_on, plans_for_patients_since
+from clinic.plans.selectors import plan_due_sessions, plans_for_patients_since
 from clinic.portal import alerts as alert_rules
 from clinic.portal.figures import result_figures
 from clinic.portal.models import ClinicalEvent, SessionFigure, SessionNote
 from clinic.portal.rendering import trend_table_rows
-from clinic.portal.services import session_figures_sync, session_note_text
+from clinic.portal.services import session_note_text
 from clinic.portal.trend import trend_fit, trend_words
 from clinic.recordings.models import Recording, RecordingState
 
@@ -76,7 +76,7 @@ CASELOAD_SORTS = {
 def _due_and_done(
     items: list[PlanExercise], sessions: set[tuple[dt.date, str]], days: list[dt.date]
 ):
-    due = [(day, item.exercise) for day in days for item in plan_in_force_on(items, day)]
+    due = plan_due_sessions(items, days)
     done = sum(1 for key in set(due) if key in sessions)
     return due, done
 
@@ -120,16 +120,17 @@ def caseload_for_therapist(
             .order_by("display_name")
         )
         ids = [p.id for p in patients]
-        session_figures_sync(
-            patient_ids=ids, recorded_since=now - dt.timedelta(days=REGRESSION_WINDOW_DAYS)
-        )
         window_start = today - dt.timedelta(days=ADHERENCE_WINDOW_DAYS)
         # Days, not timestamps, come back from the database: parsing thousands of
-        # timestamptz values costs more than the query itself.
+        # timestamptz values costs more than the query itself. A range on recorded_at
+        # (not recorded_at::date) so the (patient, recorded_at) index bounds the scan, and
+        # no ORDER BY: the model's default ordering would add recorded_at to the DISTINCT.
+        window_start_at = timezone.make_aware(dt.datetime.combine(window_start, dt.time.min))
         sessions: dict = defaultdict(set)
         for pid, exercise, day in (
-            Recording.objects.filter(patient_id__in=ids, recorded_at__date__gte=window_start)
+            Recording.objects.filter(patient_id__in=ids, recorded_at__gte=window_start_at)
             .annotate(day=TruncDate("recorded_at"))
+            .order_by()
             .values_list("patient_id", "exercise", "day")
             .distinct()
         ):
@@ -237,14 +238,14 @@ def _deg_text(value: float | None, flagged: bool) -> str:
 
 def _chart(
     measure: str,
-    rows: list[SessionFigure],
+    rows: list,  # SessionFigure value rows, oldest first (see patient_progress)
     items: list[PlanExercise],
     first_day: dt.date,
     today: dt.date,
     missed_by_day: set[int],
 ):
     session_url = reverse("portal:session", args=[_URL_PLACEHOLDER])  # once, not per row
-    by_side: dict[str, list[SessionFigure]] = defaultdict(list)
+    by_side: dict[str, list] = defaultdict(list)
     for r in rows:
         by_side[r.side].append(r)
     series, words, table = [], [], []
@@ -254,16 +255,15 @@ def _chart(
         style = SIDE_STYLE.get(side, SIDE_STYLE[""])
         points = []
         for r in by_side[side]:
-            day = (timezone.localdate(r.recorded_at) - first_day).days
             points.append(
                 {
-                    "x": day,
+                    "x": (r.day - first_day).days,
                     "y": r.peak_deg,
                     "low": r.rep_peak_low_deg,
                     "high": r.rep_peak_high_deg,
                     "u": r.uncertainty_deg,
                     "flagged": r.flagged,
-                    "date": timezone.localdate(r.recorded_at).isoformat(),
+                    "date": r.day.isoformat(),
                     "recording": str(r.recording_id),
                 }
             )
@@ -287,19 +287,12 @@ def _chart(
         series.append(
             {"side": side, "label": measure_label(measure, side or None), **style, "points": merged}
         )
-        recent = [
-            r
-            for r in by_side[side]
-            if r.recorded_at.date() >= today - dt.timedelta(days=TREND_WINDOW_DAYS)
-        ]
+        recent_from_x = (today - dt.timedelta(days=TREND_WINDOW_DAYS) - first_day).days
+        recent = [p for p in points if p["x"] >= recent_from_x]
         goal = _goal_for(items, measure, side)
         trend = trend_fit(
-            days=np.array(
-                [(timezone.localdate(r.recorded_at) - first_day).days for r in recent], float
-            ),
-            peaks_deg=np.array(
-                [np.nan if r.peak_deg is None else r.peak_deg for r in recent], float
-            ),
+            days=np.array([p["x"] for p in recent], float),
+            peaks_deg=np.array([np.nan if p["y"] is None else p["y"] for p in recent], float),
             today=today,
             first_day=first_day,
             goal_deg=goal,
@@ -325,18 +318,21 @@ def patient_progress(*, user, patient_id, request=None, now=None) -> dict:
     today = timezone.localdate(now)
     patient = patient_get_for_user(user=user, patient_id=patient_id, request=request)
     with transaction.atomic():
-        session_figures_sync(patient_ids=[patient.id])
+        # Plain rows with the local day from the database: model instances and a
+        # localdate() per row were most of this page's Python time.
         figures = list(
-            SessionFigure.objects.filter(patient=patient, primary=True).order_by("recorded_at").only(
-                "recording_id", "recorded_at", "measure", "side", "peak_deg", "uncertainty_deg",
-                "flagged", "rep_peak_low_deg", "rep_peak_high_deg",
+            SessionFigure.objects.filter(patient=patient, primary=True).order_by("recorded_at")
+            .annotate(day=TruncDate("recorded_at")).values_list(
+                "recording_id", "day", "exercise", "measure", "side", "peak_deg",
+                "uncertainty_deg", "flagged", "rep_peak_low_deg", "rep_peak_high_deg", named=True,
             )
         )  # fmt: skip
         items = list(PlanExercise.objects.filter(patient=patient).order_by("prescribed_at"))
         sessions = list(
             Recording.objects.filter(patient=patient)
             .order_by("-recorded_at")
-            .values("id", "recorded_at", "exercise", "state", "state_reason")[:200]
+            .annotate(day=TruncDate("recorded_at"))
+            .values("id", "recorded_at", "day", "exercise", "state", "state_reason")[:200]
         )
         events = list(ClinicalEvent.objects.filter(patient=patient))
         audit_event_record(
@@ -348,24 +344,24 @@ def patient_progress(*, user, patient_id, request=None, now=None) -> dict:
             object_id=str(patient.id),
             request=request,
         )
-    first_day = min(
-        [timezone.localdate(f.recorded_at) for f in figures[:1]] + [e.day for e in events] + [today]
-    )
-    done = {(timezone.localdate(s["recorded_at"]), s["exercise"]) for s in sessions}
-    by_measure: dict[str, list[SessionFigure]] = defaultdict(list)
+    first_day = min([f.day for f in figures[:1]] + [e.day for e in events] + [today])
+    # The session list stops at 200; the figures reach back to the first analysed session.
+    done = {(s["day"], s["exercise"]) for s in sessions}
+    done |= {(f.day, f.exercise) for f in figures}
+    by_measure: dict[str, list] = defaultdict(list)
     for f in figures:
         by_measure[f.measure].append(f)
     charts = []
     for measure, rows in by_measure.items():
         exercises = {k for k, e in CATALOGUE.items() if e.target_measure == measure}
-        missed_by_day = set()
         relevant = [i for i in items if i.exercise in exercises]
-        day = max(first_day, min((i.start_date for i in relevant), default=today))
-        while relevant and day < today:
-            for item in plan_in_force_on(relevant, day):
-                if (day, item.exercise) not in done:
-                    missed_by_day.add((day - first_day).days)
-            day += dt.timedelta(days=1)
+        start = max(first_day, min((i.start_date for i in relevant), default=today))
+        days = [start + dt.timedelta(days=k) for k in range((today - start).days)]
+        missed_by_day = {
+            (day - first_day).days
+            for day, exercise in plan_due_sessions(relevant, days)
+            if (day, exercise) not in done
+        }
         charts.append(_chart(measure, rows, items, first_day, today, missed_by_day))
     markers = [
         {"x": (e.day - first_day).days, "label": e.get_kind_display(), "date": e.day.isoformat()}

@@ -49,13 +49,25 @@ def session_figures_for_result(
     return rows
 
 
-def session_figures_sync(*, patient_ids=None, recorded_since=None, batch_size: int = 500) -> int:
-    """Copy figures of analysed recordings that have none yet; idempotent, returns rows added.
+def session_figures_store(result: RecordingResult, recording: Recording) -> int:
+    """Write one new result's figure rows; runs inside the transaction that stores the result.
 
-    Called before a page reads figures (one cheap anti-join when nothing is
-    missing), so a result stored by the processing task appears at once
-    without the processing code knowing about the portals. ``recorded_since``
-    narrows the check to what the caller reads (the caseload reads 42 days).
+    Registered with :func:`clinic.recordings.results.result_stored_hook_register`
+    (in ``PortalConfig.ready``), so processing keeps the charts, trends and
+    alerts current without importing the portals, and pages only read.
+    """
+    rows = session_figures_for_result(result, recording)
+    SessionFigure.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def session_figures_sync(*, patient_ids=None, recorded_since=None, batch_size: int = 500) -> int:
+    """Repair/backfill: copy figures of analysed recordings that have none; returns rows added.
+
+    Processing writes figures with each result (:func:`session_figures_store`),
+    so this only matters for results stored before that, or after a change to
+    how figures are derived (``manage.py session_figures_backfill``). Never
+    called from a read path. ``recorded_since`` narrows the check.
     """
     missing = Recording.objects.filter(state=RecordingState.ANALYSED).filter(
         ~Exists(SessionFigure.objects.filter(recording=OuterRef("pk")))
@@ -75,7 +87,14 @@ def session_figures_sync(*, patient_ids=None, recorded_since=None, batch_size: i
         rows = [
             row for result in batch for row in session_figures_for_result(result, result.recording)
         ]
-        SessionFigure.objects.bulk_create(rows, ignore_conflicts=True)
+        with transaction.atomic():
+            SessionFigure.objects.bulk_create(rows, ignore_conflicts=True)
+            audit_event_record(
+                action="session_figures.backfill",
+                outcome="success",
+                object_type="recording",
+                details={"recordings": len(batch), "rows": len(rows)},
+            )
         added += len(rows)
     return added
 

@@ -15,6 +15,7 @@ from clinic.plans.models import PlanExercise
 from clinic.plans.services import plan_exercise_prescribe, plan_exercise_stop
 from clinic.portal.access import clinician_or_patient_required, therapist_required
 from clinic.portal.forms import CaseloadFilterForm, ClinicalEventForm, NoteForm, PrescribeForm
+from clinic.portal.rendering import caseload_table_rows, session_list_items
 from clinic.portal.selectors import caseload_for_therapist, patient_progress, session_detail
 from clinic.portal.services import NoteInputError, clinical_event_add, session_note_add
 from clinic.recordings.selectors import recording_get_for_user
@@ -44,7 +45,11 @@ def caseload(request: HttpRequest) -> HttpResponse:
         name_filter=params.get("q") or "",
         only_alerts=bool(params.get("alerts")),
     )
-    return render(request, "portal/therapist/caseload.html", {"rows": rows, "form": form})
+    return render(
+        request,
+        "portal/therapist/caseload.html",
+        {"rows": rows, "rows_html": caseload_table_rows(rows), "form": form},
+    )
 
 
 @therapist_required
@@ -60,6 +65,7 @@ def patient_page(request: HttpRequest, patient_id) -> HttpResponse:
         {
             **progress,
             "chart_data": chart_data,
+            "sessions_html": session_list_items(progress["sessions"]),
             "prescribe_form": PrescribeForm(),
             "event_form": ClinicalEventForm(),
             "catalogue": CATALOGUE,

@@ -40,7 +40,8 @@ class RecordingIngestApi(APIView):
 
     Authentication is the envelope's Ed25519 signature by a registered,
     unrevoked device; there is no session or token.  201 new, 200 identical
-    retry, 409 same id with different content; every refusal has a ``code``.
+    retry, 409 same id with different content, 429 (with Retry-After) when the
+    device exceeds its uploads per minute; every refusal has a ``code``.
     """
 
     authentication_classes: list = []
@@ -60,6 +61,7 @@ class RecordingIngestApi(APIView):
             413: ErrorSerializer,
             415: ErrorSerializer,
             422: ErrorSerializer,
+            429: ErrorSerializer,
         },
     )
     def post(self, request):
@@ -79,7 +81,10 @@ class RecordingIngestApi(APIView):
                 raise _truncated(request, len(body), length)
             outcome = recording_ingest(body=body, request=request)
         except IngestRejectedError as exc:
-            return Response({"code": exc.code, "message": exc.message}, status=exc.http_status)
+            response = Response({"code": exc.code, "message": exc.message}, status=exc.http_status)
+            if exc.retry_after_s is not None:
+                response["Retry-After"] = str(exc.retry_after_s)
+            return response
         return Response(
             RecordingIngestOutputSerializer(
                 {

@@ -8,11 +8,14 @@ from capture_agent import wire
 class IngestRejectedError(Exception):
     """A refused upload; nothing of it is stored, the refusal is audited."""
 
-    def __init__(self, code: str, message: str, http_status: int) -> None:
+    def __init__(
+        self, code: str, message: str, http_status: int, *, retry_after_s: int | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.http_status = http_status
+        self.retry_after_s = retry_after_s
 
 
 #: HTTP status for each envelope error code (wire's exception ``code``).
@@ -34,3 +37,4 @@ DEVICE_UNKNOWN = "device_unknown"
 DEVICE_REVOKED = "device_revoked"
 PATIENT_MISMATCH = "patient_mismatch"
 RECORDING_CONFLICT = "recording_conflict"
+RATE_LIMITED = "rate_limited"

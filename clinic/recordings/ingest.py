@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -24,6 +25,17 @@ from clinic.recordings.analysing import exercise_is_known
 from clinic.recordings.models import Recording, RecordingState
 
 MAX_ENVELOPE_BYTES = wire.MAX_ENVELOPE_BYTES
+#: The window of the per-device upload limit (settings.TELEREHAB_INGEST_UPLOADS_PER_MINUTE).
+RATE_WINDOW = dt.timedelta(minutes=1)
+
+
+class _RateLimited(Exception):
+    """Raised inside the storing transaction; audited by the caller after it rolled back."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"{count} new recordings from this device in the last minute")
+        self.count = count
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,7 @@ def _reject(
     header: wire.EnvelopeHeader | None = None,
     device: Device | None = None,
     verified: bool = False,
+    retry_after_s: int | None = None,
 ) -> errors.IngestRejectedError:
     """Audit a refusal and build the exception; claims from an unverified header are labelled so."""
     details: dict = {"code": code, "message": message[:300]}
@@ -57,7 +70,7 @@ def _reject(
         request=request,
         details=details,
     )
-    return errors.IngestRejectedError(code, message, http_status)
+    return errors.IngestRejectedError(code, message, http_status, retry_after_s=retry_after_s)
 
 
 def ingest_precheck(*, content_type: str, content_length: int | None, request=None) -> None:
@@ -156,6 +169,18 @@ def recording_ingest(*, body: bytes, request=None) -> IngestOutcome:
             outcome = _store(envelope, device, request=request)
         except IntegrityError:
             continue  # a concurrent upload won the insert: look again
+        except _RateLimited as exc:
+            raise _reject(
+                errors.RATE_LIMITED,
+                f"this device sent {exc.count} new recordings in the last minute; "
+                f"the limit is {exc.limit} per minute, try again later",
+                429,
+                request=request,
+                header=header,
+                device=device,
+                verified=True,
+                retry_after_s=int(RATE_WINDOW.total_seconds()),
+            ) from None
         if outcome is not None:
             return outcome
         break
@@ -194,6 +219,7 @@ def _store(envelope: wire.Envelope, device: Device, *, request) -> IngestOutcome
                 )
                 return IngestOutcome(existing, created=False)
             return None
+        _rate_check(device, now)
         recording = Recording.objects.create(
             id=header.recording_id,
             device=device,
@@ -227,6 +253,22 @@ def _store(envelope: wire.Envelope, device: Device, *, request) -> IngestOutcome
         )
         transaction.on_commit(lambda: _enqueue(str(recording.id)))
     return IngestOutcome(recording, created=True)
+
+
+def _rate_check(device: Device, now: dt.datetime) -> None:
+    """Refuse a device's new recording beyond the per-minute limit; identical retries never count.
+
+    Why per device and counted in the database: the limit must hold across all
+    web workers and machines, and a device that uploads in a loop (a bug, or a
+    stolen key) must not flood storage and the processing queue. The device
+    row is locked first, so concurrent uploads of one device are counted one
+    after the other (SQLite's IMMEDIATE transactions serialise them anyway).
+    """
+    limit = int(getattr(settings, "TELEREHAB_INGEST_UPLOADS_PER_MINUTE", 60))
+    Device.objects.select_for_update().filter(id=device.id).first()
+    count = Recording.objects.filter(device=device, received_at__gt=now - RATE_WINDOW).count()
+    if count >= limit:
+        raise _RateLimited(count, limit)
 
 
 def _enqueue(recording_id: str) -> None:

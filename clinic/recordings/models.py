@@ -49,6 +49,7 @@ class Recording(models.Model):
         indexes = [
             models.Index(fields=["patient", "recorded_at"]),
             models.Index(fields=["state", "state_changed_at"]),
+            models.Index(fields=["device", "received_at"]),  # the per-device upload limit
         ]
 
     def __str__(self) -> str:

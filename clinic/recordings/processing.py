@@ -5,6 +5,9 @@ its audit event in the same transaction, so a task delivered twice (acks_late
 after a worker died, or the stale sweep) moves a recording on exactly once.
 Anything that cannot be processed ends rejected (the data is bad) or
 quarantined (the server could not; an administrator looks), never dropped.
+The result is stored together with the rows other apps derive from it (the
+portals' chart figures, hence trends and alerts) in one transaction, through
+:func:`clinic.recordings.results.recording_result_store`.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ from clinic.recordings.analysing import UnknownExerciseError, session_analyse
 from clinic.recordings.models import (
     FINAL_STATES,
     Recording,
-    RecordingResult,
     RecordingSkeleton,
     RecordingState,
 )
+from clinic.recordings.results import recording_result_store
 from clinic.recordings.storage import skeleton_open, skeleton_seal
 
 logger = logging.getLogger(__name__)
@@ -181,13 +184,14 @@ def recording_process(*, recording_id: str) -> Recording:
             details={"method": method, "measures": len(measures)},
         )
         if moved is not None:
-            RecordingResult.objects.create(
-                recording_id=recording_id,
+            # The result and what is derived from it (chart figures, hence trends
+            # and alerts) in this same transaction: pages only ever read.
+            recording_result_store(
+                recording=moved,
                 analysis_method=method,
                 measures=measures,
                 quality=quality,
                 processing_s=time.perf_counter() - started,
-                created_at=timezone.now(),
             )
     return Recording.objects.get(id=recording_id)
 

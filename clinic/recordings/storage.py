@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import zlib
 
-from django.db import transaction
 from django.utils import timezone
 
 from analysis import SkeletonSequence
 from capture_agent import wire
-from clinic.keys.at_rest import SealedBlob, blob_open, blob_rewrap, blob_seal
+from clinic.keys.at_rest import SealedBlob, blob_open, blob_seal
 from clinic.recordings.models import Recording, RecordingSkeleton
 
 PURPOSE = "recording-skeleton"
@@ -38,30 +37,3 @@ def skeleton_open(stored: RecordingSkeleton) -> SkeletonSequence:
     blob = SealedBlob(stored.key_version, bytes(stored.wrapped_key), bytes(stored.ciphertext))
     payload = zlib.decompress(blob_open(blob, owner=str(stored.recording_id), purpose=PURPOSE))
     return wire.decode_payload(payload, stored.payload_encoding)
-
-
-def skeletons_rewrap(*, to_version: int, batch_size: int = 200) -> int:
-    """Re-wrap every stored skeleton's data key under ``to_version``; returns how many changed."""
-    changed = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                RecordingSkeleton.objects.select_for_update()
-                .exclude(key_version=to_version)
-                .order_by("recording_id")[:batch_size]
-            )
-            if not batch:
-                return changed
-            for stored in batch:
-                blob = blob_rewrap(
-                    SealedBlob(
-                        stored.key_version, bytes(stored.wrapped_key), bytes(stored.ciphertext)
-                    ),
-                    owner=str(stored.recording_id),
-                    purpose=PURPOSE,
-                    to_version=to_version,
-                )
-                stored.key_version = blob.key_version
-                stored.wrapped_key = blob.wrapped_key
-                stored.save(update_fields=["key_version", "wrapped_key"])
-            changed += len(batch)

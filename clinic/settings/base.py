@@ -16,6 +16,8 @@ CSRF_TRUSTED_ORIGINS = env.csv_env("CSRF_TRUSTED_ORIGINS")
 
 # Server key files (envelope X25519 key, versioned at-rest storage keys).
 TELEREHAB_KEY_DIR = env.KEY_DIR
+#: A device uploading faster than this is answered 429 ``rate_limited`` (its agent retries later).
+TELEREHAB_INGEST_UPLOADS_PER_MINUTE = env.INGEST_UPLOADS_PER_MINUTE
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -53,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Audits every 403 (role gate, DRF permission, CSRF) that no view audited itself.
+    "clinic.audit.middleware.AccessDeniedAuditMiddleware",
     "clinic.accounts.middleware.IdleLogoffMiddleware",
     "clinic.accounts.middleware.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -213,12 +217,30 @@ if env.REDIS_URL:
     # keep it well above the hard time limit so a running task is never doubled.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
-# --- logging: never log request bodies (they may hold PHI) ---------------
+# --- logging: no PHI in log output (45 CFR 164.312(b)/(c)) --------------
+# Every handler carries the redacting filter (clinic/core/log_filters.py): arguments that are
+# not provably safe, exception messages, request paths as typed and the request object are
+# removed before any formatter sees them. Django's default handlers on "django" (a DEBUG
+# console and mail to admins with the request and local variables) and "django.server" (the
+# request line with its query string) are replaced: their records reach the filtered root.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"phi_redact": {"()": "clinic.core.log_filters.PhiRedactingFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["phi_redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        # redis-py adds its own unfiltered stdout handler here unless the logger exists already.
+        "push_response": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

@@ -9,6 +9,7 @@
 | ``ALLOWED_HOSTS`` | comma-separated host names | ``localhost,127.0.0.1`` outside production |
 | ``CSRF_TRUSTED_ORIGINS`` | comma-separated origins (``https://…``) | none |
 | ``TELEREHAB_VAR_DIR`` | git-ignored runtime folder | ``<repo>/var`` |
+| ``TELEREHAB_INGEST_UPLOADS_PER_MINUTE`` | new recordings one device may upload per minute | ``60`` |
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
 KEY_DIR = Path(os.environ.get("TELEREHAB_KEY_DIR", VAR_DIR / "keys")).resolve()
 KEY_DIR_FROM_ENV = bool(os.environ.get("TELEREHAB_KEY_DIR", "").strip())
+INGEST_UPLOADS_PER_MINUTE = int(os.environ.get("TELEREHAB_INGEST_UPLOADS_PER_MINUTE", "60"))
 
 
 def csv_env(name: str, default: str = "") -> list[str]:

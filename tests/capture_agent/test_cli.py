@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -122,3 +124,56 @@ def test_record_seals_the_session_into_the_outbox_of_a_paired_device(tmp_path, c
     with Outbox(home / "outbox.sqlite3") as outbox:
         items = outbox.items()
     assert len(items) == 1 and items[0].exercise == "deep_squat" and items[0].state == "pending"
+
+
+# -- a tampered model is refused loudly, never replaced by a fallback ------------------------
+@pytest.fixture
+def tampered_lifter(tmp_path, monkeypatch) -> Path:
+    """A copy of the shipped models with one bit of lifter.onnx flipped, made the package's."""
+    import capture_agent.models as models
+
+    folder = tmp_path / "models"
+    shutil.copytree(
+        models.models_dir(), folder, ignore=shutil.ignore_patterns("*.py", "__pycache__")
+    )
+    data = bytearray((folder / "lifter.onnx").read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (folder / "lifter.onnx").write_bytes(bytes(data))
+    monkeypatch.setattr(models, "models_dir", lambda: folder)
+    return folder / "lifter.onnx"
+
+
+def test_default_lifter_raises_on_a_tampered_lifter(tampered_lifter):
+    from capture_agent.models import ModelIntegrityError
+    from capture_agent.pipeline import default_lifter
+
+    with pytest.raises(ModelIntegrityError, match="lifter.onnx fails its checksum"):
+        default_lifter()
+
+
+def test_check_fails_naming_a_tampered_lifter(tampered_lifter, capsys):
+    rc = main(["check", "--source", "synthetic:?exercise=7&distance=2.5", "--pose2d", "truth",
+               "--frames", "2"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert rc == 2
+    assert f"ModelIntegrityError: model file {tampered_lifter} fails its checksum" in captured.err
+    assert "reinstall the agent" in captured.err
+    assert "All good" not in captured.out
+
+
+@needs_data
+def test_record_refuses_a_tampered_lifter_instead_of_falling_back(
+    tampered_lifter, tmp_path, capsys
+):
+    out = tmp_path / "session.trsk"
+    rc = main(["record", "--exercise", "deep_squat", "--source", SMALL, "--headless",
+               "--pose2d", "truth", "--max-frames", "5", "--out", str(out)])  # fmt: skip
+    assert rc == 2
+    assert f"model file {tampered_lifter} fails its checksum" in capsys.readouterr().err
+    assert not out.exists()  # nothing recorded with a substitute 3D model
+
+
+def test_check_passes_model_verification_on_the_shipped_models():
+    from capture_agent.models import verify_all
+
+    assert {"lifter.onnx", "pose_detection.onnx", "pose_landmark_full.onnx"} <= set(verify_all())

@@ -21,6 +21,9 @@ from capture_agent.synthetic.source import SyntheticSource
 from tests.capture_agent.source_helpers import DATA, K4A_DEPTH_TO_COLOUR, kinect_pairs, synthetic
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="UI-PRMD reference data not present")
+#: RealSense tests fail fast with a stack trace if the SDK ever hangs again (CI once hung
+#: 8+ minutes in close()); close() itself gives up after CLOSE_TIMEOUT_S.
+rs_timeout = pytest.mark.timeout(120)
 
 
 @pytest.mark.parametrize(
@@ -68,6 +71,7 @@ def realsense_recording(tmp_path_factory):
     return path, frames
 
 
+@rs_timeout
 def test_realsense_recording_plays_back_bit_exact(realsense_recording):
     path, written = realsense_recording
     src = RealSenseSource(path=path, filters=False, align=False)
@@ -89,6 +93,7 @@ def test_realsense_recording_plays_back_bit_exact(realsense_recording):
     assert np.diff([g.timestamp_s for g in read]) == pytest.approx(1 / 30, abs=1e-6)
 
 
+@rs_timeout
 def test_realsense_align_and_filters_keep_the_body_depth(realsense_recording):
     path, written = realsense_recording
     with RealSenseSource(path=path) as src:
@@ -101,6 +106,7 @@ def test_realsense_align_and_filters_keep_the_body_depth(realsense_recording):
     assert np.median(np.abs(got[ok] - truth[ok])) < 15  # mm, after spatial/temporal filtering
 
 
+@rs_timeout
 def test_realsense_live_path_with_the_native_pipeline_replaced(realsense_recording):
     """The live code path, fed by a real SDK pipeline playing the recording instead of USB."""
     import pyrealsense2 as rs
@@ -130,6 +136,95 @@ def test_realsense_live_path_with_the_native_pipeline_replaced(realsense_recordi
         frame = src.read()
     assert frame.depth.shape == (480, 640) and frame.colour_rgb.shape == (480, 640, 3)
     assert (frame.depth > 0).mean() > 0.5
+
+
+class _StallingPlayback:
+    """The SDK's deadlock, modelled: a sensor's stop() waits for the playback reader to
+    hand over one more frame, which the syncer delivers only if someone drains it after
+    the stop began. The reader is stalled before that (a loaded machine), so a drain
+    that runs only before the stop sees an empty syncer and the stop never returns."""
+
+    def __init__(self):
+        import threading
+
+        self.stopping = threading.Event()
+        self.handed_over = threading.Event()
+        self.deadlocked = False
+        self.closed = False
+
+    # syncer
+    def try_wait_for_frames(self, timeout_ms):
+        if self.stopping.is_set():
+            self.handed_over.set()
+            return True, object()
+        return False, None
+
+    # sensor
+    def stop(self):
+        self.stopping.set()
+        self.deadlocked = not self.handed_over.wait(3.0)
+
+    def close(self):
+        self.closed = True
+
+
+def _fake_recording_source(tmp_path, fake):
+    src = RealSenseSource(path=tmp_path / "x.db3")
+    src._filter_chain, src._align, src._pipeline = [], None, None
+    src._syncer, src._sensors = fake, [fake]
+    return src
+
+
+@rs_timeout
+def test_realsense_close_drains_the_syncer_while_the_sensors_stop(tmp_path):
+    fake = _StallingPlayback()
+    src = _fake_recording_source(tmp_path, fake)
+    src.close()
+    assert not fake.deadlocked and fake.closed
+    assert src._sensors == [] and src._syncer is None
+
+
+@rs_timeout
+def test_realsense_close_gives_up_on_a_stop_that_never_returns(tmp_path, monkeypatch, caplog):
+    import threading
+    import time
+
+    import capture_agent.sources.realsense as realsense
+
+    release = threading.Event()
+
+    class HungSensor:
+        def stop(self):
+            release.wait(30)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(realsense, "CLOSE_TIMEOUT_S", 0.5)
+    src = _fake_recording_source(tmp_path, HungSensor())
+    src._syncer = None
+    t0 = time.monotonic()
+    try:
+        src.close()
+        elapsed = time.monotonic() - t0
+    finally:
+        release.set()
+    assert elapsed < 5
+    assert "did not stop within" in caplog.text
+
+
+@rs_timeout
+def test_realsense_close_mid_recording_returns_promptly(realsense_recording):
+    import time
+
+    path, _ = realsense_recording
+    for _ in range(3):  # stop after the first frame: the case that deadlocked
+        src = RealSenseSource(path=path)
+        src.open()
+        assert src.read() is not None
+        t0 = time.monotonic()
+        src.close()
+        assert time.monotonic() - t0 < 5
 
 
 def test_realsense_hardware_if_attached():

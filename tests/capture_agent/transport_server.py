@@ -35,6 +35,9 @@ class ScriptedServer:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                self.do_POST()
+
             def log_message(self, *args: object) -> None:
                 pass
 

@@ -18,7 +18,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         return
     rbac = figures.load("rbac")
     fuzz = figures.load("fuzz")
-    if not rbac and not fuzz:
+    api = figures.load("schemathesis")
+    if not rbac and not fuzz and not api:
         return
     write = terminalreporter.write_line
     terminalreporter.section("HIPAA safeguards (tests/hipaa)")
@@ -50,3 +51,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         write(f"fuzz examples run: {runs} across {len(fuzz)} hypothesis properties")
         for row in fuzz:
             write(f"  {row['key']}: {row['examples']}")
+    for row in api:
+        write(
+            f"schemathesis: {row['operations']} API operations, {row['examples']} examples as "
+            f"{', '.join(row['identities'])}, {row['server_errors']} answered 5xx "
+            f"({row['elapsed_s']} s)"
+        )

@@ -149,8 +149,8 @@ def test_reasons_rewrap_under_a_new_storage_key(outsider_and_patient, tmp_path, 
 
     from django.test import override_settings
 
-    from clinic.emergency.services import emergency_reasons_rewrap
     from clinic.keys.keyring import current_storage_version, storage_key_create_next
+    from clinic.keys.sealed import SEALED_FIELDS, sealed_field_rewrap
 
     keys = tmp_path / "keys"
     shutil.copytree(settings.TELEREHAB_KEY_DIR, keys)
@@ -159,7 +159,8 @@ def test_reasons_rewrap_under_a_new_storage_key(outsider_and_patient, tmp_path, 
         grant = emergency_access_grant(therapist=outsider, patient_id=patient.id, reason=REASON)
         old_version = current_storage_version()
         new_version = storage_key_create_next()
-        assert emergency_reasons_rewrap(to_version=new_version) == 1
+        reasons = next(f for f in SEALED_FIELDS if f.model == "emergency.EmergencyAccessGrant")
+        assert sealed_field_rewrap(field=reasons, to_version=new_version) == 1
         grant.refresh_from_db()
         assert grant.reason_key_version == new_version != old_version
         assert grant_reason(grant=grant) == REASON

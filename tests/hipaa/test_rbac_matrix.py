@@ -7,7 +7,7 @@ middleware stack, and the response is held against ``endpoint_policy.POLICY``:
 * the outcome (allowed / refused / sent to log in) matches the endpoint's access rule;
 * an allowed request to an endpoint that touches patient data writes an audit event naming
   the patient (audit completeness, 164.312(b));
-* a refused request for a patient's data is itself audited as denied;
+* a refused request for a patient's data is itself audited as denied, and so is every 403;
 * no log record written on any of these paths (ingest, processing, every page and API call,
   allowed or refused) holds a patient's name, birth date or skeleton value, and no refusal
   page shows them (164.312(b)/(c): PHI stays out of logs and error pages).
@@ -97,6 +97,8 @@ def phi_in_log_records(records, needles: dict[str, str]) -> list[str]:
         text = record.getMessage()
         if record.exc_info:
             text += formatter.formatException(record.exc_info)
+        if record.exc_text:
+            text += record.exc_text
         for label, needle in needles.items():
             if needle in text:
                 found.append(f"log record from {record.name} holds {label}: {text[:200]!r}")
@@ -104,16 +106,29 @@ def phi_in_log_records(records, needles: dict[str, str]) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_the_log_scan_finds_phi_when_it_is_logged(caplog):
-    """Guard against a scan that can never fail."""
+def test_the_log_scan_finds_phi_when_it_is_logged():
+    """Guard against a scan that can never fail.
+
+    The records are built by hand: logged for real they would pass the redacting filter on
+    the configured handler first (tests/hipaa/test_log_redaction.py proves that part).
+    """
+    import sys
+
     world = world_build()
-    caplog.set_level(logging.DEBUG)
-    logging.getLogger("clinic.example").info("charting %s", world.patients["care"].display_name)
+    charting = logging.makeLogRecord(
+        {
+            "name": "clinic.example",
+            "msg": "charting %s",
+            "args": (world.patients["care"].display_name,),
+        }
+    )
     try:
         raise ValueError(f"born {world.patients['other'].date_of_birth.isoformat()}")
     except ValueError:
-        logging.getLogger("clinic.example").exception("failed")
-    found = phi_in_log_records(caplog.records, phi_needles(world))
+        failed = logging.makeLogRecord(
+            {"name": "clinic.example", "msg": "failed", "exc_info": sys.exc_info()}
+        )
+    found = phi_in_log_records([charting, failed], phi_needles(world))
     assert any("care patient's name" in f for f in found)
     assert any("other birth date (ISO)" in f for f in found)
 
@@ -205,6 +220,10 @@ def _run_cell(world, client, key, endpoint, probe, role, relation, refusal_pages
     if expected == "deny" and response.status_code == 404 and patient_id:
         if not any(e.outcome == "denied" and e.patient_id == patient_id for e in events):
             problems.append(f"{cell}: refused access to a patient's data was not audited")
+    # Every 403 (role gate, DRF permission) is audited as denied, by the view or by
+    # clinic.audit.middleware.AccessDeniedAuditMiddleware.
+    if response.status_code == 403 and not any(e.outcome == "denied" for e in events):
+        problems.append(f"{cell}: refused with 403 but no denied audit event")
     if expected != "allow" and any(
         e.outcome == "success" and patient_id and e.patient_id == patient_id for e in events
     ):

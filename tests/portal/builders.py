@@ -12,7 +12,8 @@ import uuid
 
 from capture_agent import wire
 from clinic.recordings.analysing import session_analyse
-from clinic.recordings.models import Recording, RecordingResult, RecordingState
+from clinic.recordings.models import Recording, RecordingState
+from clinic.recordings.results import recording_result_store
 from clinic.recordings.storage import skeleton_seal
 from tests.clinic.recording_helpers import knee_flexion_session
 
@@ -39,7 +40,7 @@ def analysed_recording_create(
     )  # fmt: skip
     if with_skeleton:
         skeleton_seal(recording, sequence).save(force_insert=True)
-    RecordingResult.objects.create(
+    recording_result_store(  # as processing does: with the chart figures, in one transaction
         recording=recording,
         analysis_method=method,
         measures=measures,
