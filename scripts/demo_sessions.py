@@ -32,16 +32,11 @@ import urllib.request
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-#: (exercise, UI-PRMD subject offset) per demo patient, by position: two
-#: exercises, and subjects whose recordings have every marker and whose
-#: "incorrect" repetitions move less than the correct ones (so charts show progress).
-DEMO_AGENTS = (
-    ("inline_lunge", 3),
-    ("deep_squat", 0),
-    ("inline_lunge", 1),
-    ("deep_squat", 3),
-    ("inline_lunge", 4),
-)
+#: UI-PRMD subject offset per demo patient, by position: subjects whose
+#: recordings have every marker and whose "incorrect" repetitions move less than
+#: the correct ones (so charts show progress). The exercise comes from the
+#: server (``clinic.core.demo.DEMO_EXERCISES``), the same one the demo plan prescribes.
+DEMO_SUBJECT_OFFSETS = (3, 0, 1, 3, 4)
 
 
 def log(message: str) -> None:
@@ -128,7 +123,8 @@ def demo_sessions_seed(
         home = agents_dir / username
         if task["code"] is not None and home.exists():
             shutil.rmtree(home)  # paired with a server that no longer knows it
-        exercise, subject_offset = DEMO_AGENTS[index % len(DEMO_AGENTS)]
+        exercise = task["exercise"]
+        subject_offset = DEMO_SUBJECT_OFFSETS[index % len(DEMO_SUBJECT_OFFSETS)]
         command = [
             python, "-m", "capture_agent.cli", "demo-sessions",
             "--server", server_url,

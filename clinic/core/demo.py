@@ -32,6 +32,15 @@ DEMO_PATIENTS = [
     ("patient4", "Robin", "Adeyemi", dt.date(1981, 1, 30)),
     ("patient5", "Kim", "Haddad", dt.date(1949, 9, 8)),
 ]
+#: The exercise each demo patient is prescribed and performs in the demo sessions
+#: (plans and back-dated sessions must agree, or the caseload shows false misses).
+DEMO_EXERCISES = {
+    "patient1": "inline_lunge",
+    "patient2": "deep_squat",
+    "patient3": "inline_lunge",
+    "patient4": "deep_squat",
+    "patient5": "inline_lunge",
+}
 # therapist1 cares for patients 1-3, therapist2 for 3-5: patient3 is shared,
 # and each therapist has patients they must not be able to open.
 DEMO_CARE_TEAMS = {

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from clinic.care.models import CareTeam, Patient
-from clinic.core.demo import DEMO_PATIENTS, DemoNotAllowedError
+from clinic.core.demo import DEMO_EXERCISES, DEMO_PATIENTS, DemoNotAllowedError
 from clinic.devices.errors import PairingRateLimitedError
 from clinic.devices.models import Device
 from clinic.devices.services import pairing_code_create
@@ -38,6 +38,7 @@ class DemoAgentTask:
     index: int  # position among the demo patients, so each agent moves differently
     patient_id: str
     code: str | None
+    exercise: str = ""
     error: str = ""
 
 
@@ -70,7 +71,9 @@ def demo_agent_tasks(
             known
             and Device.objects.filter(id=known, patient=patient, revoked_at__isnull=True).exists()
         ):
-            tasks.append(DemoAgentTask(username, index, str(patient.id), None))
+            tasks.append(
+                DemoAgentTask(username, index, str(patient.id), None, DEMO_EXERCISES[username])
+            )
             continue
         member = (
             CareTeam.objects.filter(patient=patient)
@@ -82,7 +85,13 @@ def demo_agent_tasks(
         try:
             _, code = pairing_code_create(actor=actor, patient=patient)
         except PairingRateLimitedError as exc:
-            tasks.append(DemoAgentTask(username, index, str(patient.id), None, error=str(exc)))
+            tasks.append(
+                DemoAgentTask(
+                    username, index, str(patient.id), None, DEMO_EXERCISES[username], str(exc)
+                )
+            )
             continue
-        tasks.append(DemoAgentTask(username, index, str(patient.id), code))
+        tasks.append(
+            DemoAgentTask(username, index, str(patient.id), code, DEMO_EXERCISES[username])
+        )
     return tasks

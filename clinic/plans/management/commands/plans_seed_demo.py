@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from clinic.care.models import CareTeam
+from clinic.core.demo import DEMO_EXERCISES
 from clinic.plans.models import PlanExercise
 from clinic.plans.services import plan_exercise_prescribe
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
                 "plans_seed_demo refuses to run: these settings do not allow demo data."
             )
         added = 0
-        for member in CareTeam.objects.select_related("patient", "therapist").order_by(
+        for member in CareTeam.objects.select_related("patient__user", "therapist").order_by(
             "-is_primary"
         ):
             if PlanExercise.objects.filter(patient=member.patient).exists():
@@ -30,7 +31,7 @@ class Command(BaseCommand):
             plan_exercise_prescribe(
                 actor=member.therapist,
                 patient=member.patient,
-                exercise="inline_lunge",
+                exercise=DEMO_EXERCISES.get(member.patient.user.username, "inline_lunge"),
                 side="right",
                 sets=3,
                 reps=10,
