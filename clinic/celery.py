@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
 from django.db.utils import InterfaceError, OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.dev")
@@ -33,6 +33,20 @@ class ClinicTask(Task):
     retry_backoff_max = 300
     retry_jitter = True
     max_retries = 5
+
+
+@signals.setup_logging.connect
+def _logging_from_django_settings(**kwargs) -> None:
+    """Workers log through ``settings.LOGGING`` only.
+
+    Without a receiver here Celery adds handlers of its own (task and multiprocessing
+    loggers) that lack the PHI-redacting filter (``clinic.core.log_filters``).
+    """
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
 
 
 app = Celery("clinic", task_cls=ClinicTask)

@@ -129,6 +129,7 @@ def audit_event_record(
 
 #: Action of the event written for a refused request that no view audited itself.
 ACCESS_DENIED_ACTION = "access.denied"
+_AUDITED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def access_denied_record(*, request: HttpRequest, status_code: int) -> AuditEvent | None:
@@ -161,6 +162,3 @@ def access_denied_record(*, request: HttpRequest, status_code: int) -> AuditEven
             "view": match.view_name if match is not None else "",
         },
     )
-
-
-_AUDITED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

@@ -5,8 +5,9 @@ in the code (ruff's ``G`` rules forbid f-strings, ``%`` and ``.format`` in loggi
 it is kept; everything else that arrives at run time is treated as possibly holding PHI:
 
 * arguments are kept only when they are numbers, UUIDs, booleans, ``None``, timestamps with a
-  time of day, dotted or snake_case code identifiers, or HTTP reason phrases; anything else
-  (a name, a birth date, free text, an exception's ``repr``) becomes ``[redacted]``;
+  time of day, dotted or snake_case code identifiers, HTTP methods and reason phrases, IPv4
+  or listening addresses; anything else (a name, a birth date in any spelling, free text, an
+  exception's ``repr``) becomes ``[redacted]``;
 * an exception keeps its traceback (file, line, function, source line: all code) but loses
   its message, which is where a failing service tends to put the value it choked on;
 * a request path is logged as the URL pattern it matched (``portal/patients/<uuid:patient_id>/``),
@@ -20,6 +21,7 @@ it is kept; everything else that arrives at run time is treated as possibly hold
 
 The filter is attached to every handler in ``settings.LOGGING``; Django's own default handlers
 (console for DEBUG, mail to admins with the request and local variables) are removed there.
+gunicorn's access and error logs get the same treatment from ``clinic.core.gunicorn_logging``.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ _SAFE_STRING = re.compile(
         [0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}  # UUID
         | [0-9a-f]{32,128}                                     # hex digest / request id
         | -?[0-9]+(?:\.[0-9]+)?                                # a number written as text
+        | [0-9]{1,3}(?:\.[0-9]{1,3}){3}                        # IPv4 (never a d.m.Y date)
+        | (?:https?|tcp|unix)://[A-Za-z0-9.:\[\]-]+            # a listening address, no path
         | [a-z][a-z0-9]*(?:[._][a-z0-9]+)+                     # code identifier: recordings.process
         | (?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|TRACE)     # HTTP method
     )$""",

@@ -76,6 +76,12 @@ def _captured() -> Iterator[tuple[io.StringIO, _Raw]]:
 
 
 def test_every_configured_handler_carries_the_redacting_filter():
+    # redis-py adds an unfiltered stdout handler to "push_response" when it first connects,
+    # unless that logger exists already (LOGGING names it): make it try now, not only when
+    # an earlier test happened to use Redis.
+    import redis.utils
+
+    getattr(redis.utils, "_set_info_logger", lambda: None)()
     handlers = _configured_handlers()
     assert handlers, "settings.LOGGING configures no handler at all"
     for name, handler in handlers:
@@ -175,6 +181,10 @@ def test_arguments_are_kept_only_when_provably_safe():
         ("3f0b8f5e-1c7a-4c35-9a43-51b9f0b4d7a1", True),
         ("recording.view", True),
         ("Not Found", True),
+        ("127.0.0.1", True),
+        ("11.02.1937", False),
+        ("http://127.0.0.1:8765", True),
+        ("http://127.0.0.1:8765/portal/?q=Ottoline", False),
         (dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC), True),
         (BIRTH, False),
         ("1937-02-11", False),
@@ -186,3 +196,64 @@ def test_arguments_are_kept_only_when_provably_safe():
 )
 def test_redact_value(value, kept):
     assert (redact_value(value) == value) is kept
+
+
+def test_a_celery_worker_adds_no_unfiltered_handler():
+    """A worker sets its logging up the way ``celery worker`` does, in a separate process."""
+    import subprocess
+    import sys
+
+    script = (
+        "import django, logging; django.setup();"
+        "from clinic.celery import app; app.log.setup(loglevel='INFO');"
+        "from clinic.core.log_filters import PhiRedactingFilter as F;"
+        "ls = [logging.getLogger()] + [l for l in logging.Logger.manager.loggerDict.values()"
+        " if isinstance(l, logging.Logger)];"
+        "bad = [(l.name, repr(h)) for l in ls for h in l.handlers"
+        " if not isinstance(h, logging.NullHandler)"
+        " and not any(isinstance(f, F) for f in h.filters)];"
+        "print('UNFILTERED', bad)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "UNFILTERED []" in result.stdout, result.stdout[-2000:]
+
+
+def test_gunicorn_access_lines_name_the_route_not_the_request():
+    import datetime
+    import runpy
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from clinic.core.gunicorn_logging import PhiRedactingGunicornLogger
+
+    conf = runpy.run_path(str(settings.BASE_DIR / "gunicorn.conf.py"))
+    assert conf["logger_class"] == "clinic.core.gunicorn_logging.PhiRedactingGunicornLogger"
+    logger = PhiRedactingGunicornLogger(Config())
+    patient_path = "/portal/patients/3f0b8f5e-1c7a-4c35-9a43-51b9f0b4d7a1/"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": patient_path + "?q=Ottoline+Quarrington",
+        "PATH_INFO": patient_path,
+        "QUERY_STRING": "q=Ottoline+Quarrington",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_REFERER": "/portal/caseload/?q=Quarrington",
+        "HTTP_USER_AGENT": "Ottoline's browser",
+    }
+    response = SimpleNamespace(status="200 OK", sent=10, headers=[])
+    request = SimpleNamespace(headers=[("X-NOTE", "Ottoline 1937-02-11")])
+    atoms = logger.atoms(response, request, environ, datetime.timedelta(seconds=1))
+    line = Config().access_log_format % logger.atoms_wrapper_class(atoms)
+    assert '"GET /portal/patients/<uuid:patient_id>/ HTTP/1.1" 200 10' in line
+    for needle in (*NEEDLES, "3f0b8f5e", "q="):
+        assert needle not in line, line
+    stock = Config().access_log_format % logger.atoms_wrapper_class(
+        super(PhiRedactingGunicornLogger, logger).atoms(
+            response, request, environ, datetime.timedelta(seconds=1)
+        )
+    )
+    assert "Ottoline" in stock  # gunicorn's own line would have leaked it
