@@ -3,7 +3,7 @@
 For each distance (1.5 / 2.5 / 3.5 m), exercise and subject, the synthetic
 source renders the Vicon-derived joint centres of a real repetition as a
 capsule body into colour + depth (RealSense-like noise, σ_z ∝ z²). Then, on
-the same frames and the same 2D keypoints, three estimates are compared with
+the same frames and the same 2D keypoints, four estimates are compared with
 the ground-truth joint centres:
 
 * ``depth``  — depth fusion alone (no lifter);
