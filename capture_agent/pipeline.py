@@ -10,7 +10,6 @@ others up to what the camera itself delivers. Each stage is timed per frame
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,8 +24,8 @@ from capture_agent.interfaces import (
     Keypoints2D,
     Lifter,
     Pose2D,
-    pixels_to_normalised,
 )
+from capture_agent.lifting.stream import LiftingStream
 from capture_agent.sources.base import FrameSource, RGBDFrame
 
 N_JOINTS = len(CANONICAL_JOINTS)
@@ -98,9 +97,7 @@ class SkeletonPipeline:
         self.fusion.reset()
         if self.smoother is not None:
             self.smoother.reset()
-        self._window: deque[tuple[np.ndarray, np.ndarray]] = deque(
-            maxlen=max(1, getattr(self.lifter, "window", 1))
-        )
+        self._lifting_stream: LiftingStream | None = None  # made at the first frame (intrinsics)
         self._t: list[float] = []
         self._pos: list[np.ndarray] = []
         self._conf: list[np.ndarray] = []
@@ -114,14 +111,15 @@ class SkeletonPipeline:
         if mode == "none":
             return None
         if self.lifter is not None and mode in ("auto", "lifter"):
-            intr = frame.colour_intrinsics
-            xy = pixels_to_normalised(kp.xy_px, fx=intr.fx, fy=intr.fy, cx=intr.cx, cy=intr.cy)
-            self._window.append((xy, kp.confidence))
-            while len(self._window) < self._window.maxlen:  # pad the start by repetition
-                self._window.appendleft(self._window[0])
-            xy_w = np.stack([w[0] for w in self._window])
-            c_w = np.stack([w[1] for w in self._window])
-            out = self.lifter.lift(xy_w, c_w)
+            if self._lifting_stream is None:
+                intr = frame.colour_intrinsics
+                self._lifting_stream = LiftingStream(
+                    self.lifter, fx=intr.fx, fy=intr.fy, cx=intr.cx, cy=intr.cy
+                )
+            # Resampled by time: frames this machine skipped must not stretch the window.
+            out = self._lifting_stream.push(kp, frame.timestamp_s)
+            if out is None:
+                return None
             lifted = np.zeros((N_JOINTS, 3))
             present = np.zeros(N_JOINTS, bool)
             for k, name in enumerate(self.lifter.output_joint_names):
