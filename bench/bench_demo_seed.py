@@ -20,42 +20,17 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from scratch_server import free_port, scratch_database_drop, scratch_database_url  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _database_url(base: str, tmp: Path) -> tuple[str, str | None]:
-    """A fresh database: a new PostgreSQL database beside ``base``, or a SQLite file in ``tmp``."""
-    if base.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        name = f"bench_demo_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return urlunsplit(urlsplit(base)._replace(path="/" + name)), name
-    return f"sqlite:///{tmp / 'telerehab.sqlite3'}", None
-
-
-def _drop_database(base: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _count_sql() -> str:
@@ -67,10 +42,10 @@ def _count_sql() -> str:
 
 def main() -> int:
     var_dir = Path(tempfile.mkdtemp(prefix="telerehab-demo-bench-"))
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     base_url = env.get("DATABASE_URL", "")
-    db_url, pg_name = _database_url(base_url, var_dir)
+    db_url, pg_name = scratch_database_url(base_url, var_dir, prefix="bench_demo")
     if env.get("REDIS_URL"):  # its own Redis database: no other run's worker takes its tasks
         env["REDIS_URL"] = urlunsplit(urlsplit(env["REDIS_URL"])._replace(path="/11"))
     env.update(
@@ -92,7 +67,7 @@ def main() -> int:
         return _run(env, manage)
     finally:
         if pg_name:
-            _drop_database(base_url, pg_name)
+            scratch_database_drop(base_url, pg_name)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,9 +29,9 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
+from scratch_server import free_port, scratch_database_drop, scratch_database_url  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -118,32 +117,6 @@ def envelope_figures(label: str, seq: SkeletonSequence) -> dict:
 # -- server under test ---------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _database_url(base: str, tmp: Path) -> tuple[str, str | None]:
-    """A fresh database: a new PostgreSQL database beside ``base``, or a SQLite file."""
-    if base.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        name = f"bench_ingest_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        parts = urlsplit(base)
-        return urlunsplit(parts._replace(path="/" + name)), name
-    return f"sqlite:///{tmp / 'bench.sqlite3'}", None
-
-
-def _drop_database(base: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=60)
@@ -164,7 +137,7 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     base_url = os.environ.get("DATABASE_URL", "")
-    db_url, pg_name = _database_url(base_url, tmp)
+    db_url, pg_name = scratch_database_url(base_url, tmp, prefix="bench_ingest")
     os.environ.update(
         DJANGO_SETTINGS_MODULE="clinic.settings.dev",
         TELEREHAB_VAR_DIR=str(tmp),
@@ -225,7 +198,7 @@ def main() -> None:
             f"({args.minutes:g}-minute sessions) in {time.perf_counter() - t0:.1f} s"
         )
 
-        port = _free_port()
+        port = free_port()
         log = (tmp / "gunicorn.log").open("wb")
         server = subprocess.Popen(
             [
@@ -353,7 +326,7 @@ def main() -> None:
         except Exception:  # noqa: BLE001, S110 - best effort before dropping the database
             pass
         if pg_name:
-            _drop_database(base_url, pg_name)
+            scratch_database_drop(base_url, pg_name)
         shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(figures))
 
