@@ -37,7 +37,8 @@ def main() -> None:
     parser.add_argument(
         "--keep-db",
         action="store_true",
-        help="build into test_telerehab_bench once and reuse it on later runs (for profiling)",
+        help="build into test_telerehab_bench once and reuse it on later runs (for profiling; "
+        "drop it afterwards with: dropdb -h 127.0.0.1 -U postgres test_telerehab_bench)",
     )
     args = parser.parse_args()
     if args.keep_db:
@@ -59,14 +60,16 @@ def main() -> None:
     # test client, which a production server does not pay for.
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     old_name = connection.creation.create_test_db(
-        verbosity=0, autoclobber=True, keepdb=args.keep_db
+        verbosity=0, autoclobber=True, keepdb=args.keep_db, serialize=False
     )
     try:
-        if args.keep_db and Patient.objects.count() == args.patients:
+        if args.keep_db and _built_matches(args):
             print(f"reusing {connection.settings_dict['NAME']} ({connection.vendor})")
         else:
-            if args.keep_db:
-                Patient.objects.all().delete()
+            if args.keep_db:  # kept from other arguments: start again from empty tables
+                from django.core.management import call_command
+
+                call_command("flush", interactive=False, verbosity=0)
             built = time.perf_counter()
             _build(args)
             build_s = time.perf_counter() - built
@@ -146,6 +149,21 @@ def main() -> None:
     finally:
         if not args.keep_db:
             connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def _built_matches(args: argparse.Namespace) -> bool:
+    """Whether a kept database holds the data set these arguments would build."""
+    from clinic.accounts.models import Role, User
+    from clinic.care.models import Patient
+    from clinic.recordings.models import Recording
+
+    sessions = Recording.objects.count()
+    return (
+        Patient.objects.count() == args.patients
+        and User.objects.filter(role=Role.THERAPIST).count()
+        == max(1, args.patients // args.caseload)
+        and 0.8 * args.patients * args.sessions <= sessions <= args.patients * args.sessions
+    )
 
 
 def _build(args: argparse.Namespace) -> None:

@@ -24,6 +24,7 @@ def url_fill(pattern: str, object_id) -> str:
 
 
 def trend_table_rows(rows: list[dict]) -> SafeString:
+    """``<tr>`` per session of a trend chart's table view (rows from selectors._chart)."""
     out = []
     for r in rows:
         row_class, cell_class = (

@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Subquery, Window
+from django.db.models import Exists, F, OuterRef, Subquery, UUIDField, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
 
 from analysis.normative import AAOS_NORMATIVE
@@ -27,7 +26,7 @@ from clinic.plans.selectors import plan_due_sessions, plans_for_patients_since
 from clinic.portal import alerts as alert_rules
 from clinic.portal.figures import result_figures
 from clinic.portal.models import ClinicalEvent, SessionFigure, SessionNote
-from clinic.portal.rendering import trend_table_rows
+from clinic.portal.rendering import trend_table_rows, url_fill, url_pattern
 from clinic.portal.services import session_note_text
 from clinic.portal.trend import trend_fit, trend_words
 from clinic.recordings.models import Recording, RecordingState
@@ -114,7 +113,9 @@ def caseload_for_therapist(
                 last_session_at=Subquery(last_session),
                 device_last_seen=Subquery(device_seen),
                 has_device=Exists(active_devices),
-                last_figure_recording=Subquery(last_figures),
+                # UUIDField, not the inferred ForeignKey: SQLite returns a foreign key's value
+                # as a string, which never matched the UUIDs below (no "uncertain" alert there).
+                last_figure_recording=Subquery(last_figures, output_field=UUIDField()),
             )
             .only("id", "display_name")
             .order_by("display_name")
@@ -174,11 +175,11 @@ def caseload_for_therapist(
         }
         rows = []
         past_days = [today - dt.timedelta(days=k) for k in range(ADHERENCE_WINDOW_DAYS, 0, -1)]
-        missed_days = past_days[-alert_rules.MISSED_WINDOW_DAYS :]
+        missed_days = set(past_days[-alert_rules.MISSED_WINDOW_DAYS :])
         for p in patients:
             items = plans.get(p.id, [])
             due, done = _due_and_done(items, sessions[p.id], past_days)
-            due_recent = [d for d in due if d[0] in set(missed_days)]
+            due_recent = [d for d in due if d[0] in missed_days]
             row_alerts = alert_rules.caseload_alerts(
                 regression=alert_rules.regression_alerts(figures[p.id], measure_label),
                 missed=alert_rules.missed_sessions(due_days=due_recent, done=sessions[p.id]),
@@ -227,9 +228,6 @@ def _goal_for(items: list[PlanExercise], measure: str, side: str) -> float | Non
     return max(goals) if goals else None
 
 
-_URL_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
-
-
 def _deg_text(value: float | None, flagged: bool) -> str:
     if value is None:
         return "—"
@@ -244,7 +242,7 @@ def _chart(
     today: dt.date,
     missed_by_day: set[int],
 ):
-    session_url = reverse("portal:session", args=[_URL_PLACEHOLDER])  # once, not per row
+    session_url = url_pattern("portal:session")  # reversed once, not per row
     by_side: dict[str, list] = defaultdict(list)
     for r in rows:
         by_side[r.side].append(r)
@@ -277,7 +275,7 @@ def _chart(
                     if r.rep_peak_low_deg is None
                     else f"{r.rep_peak_low_deg:.0f}–{r.rep_peak_high_deg:.0f}",
                     "u_text": "—" if r.uncertainty_deg is None else f"{r.uncertainty_deg:.1f}",
-                    "url": session_url.replace(_URL_PLACEHOLDER, str(r.recording_id)),
+                    "url": url_fill(session_url, r.recording_id),
                 }
             )
         # A missed scheduled day breaks the line (Chart.js draws no segment across a null).

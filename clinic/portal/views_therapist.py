@@ -14,7 +14,13 @@ from clinic.plans.errors import PlanInputError
 from clinic.plans.models import PlanExercise
 from clinic.plans.services import plan_exercise_prescribe, plan_exercise_stop
 from clinic.portal.access import clinician_or_patient_required, therapist_required
-from clinic.portal.forms import CaseloadFilterForm, ClinicalEventForm, NoteForm, PrescribeForm
+from clinic.portal.forms import (
+    CaseloadFilterForm,
+    ClinicalEventForm,
+    NoteForm,
+    PrescribeForm,
+    blank_form_html,
+)
 from clinic.portal.rendering import caseload_table_rows, session_list_items
 from clinic.portal.selectors import caseload_for_therapist, patient_progress, session_detail
 from clinic.portal.services import NoteInputError, clinical_event_add, session_note_add
@@ -66,8 +72,8 @@ def patient_page(request: HttpRequest, patient_id) -> HttpResponse:
             **progress,
             "chart_data": chart_data,
             "sessions_html": session_list_items(progress["sessions"]),
-            "prescribe_form": PrescribeForm(),
-            "event_form": ClinicalEventForm(),
+            "prescribe_form_html": blank_form_html(PrescribeForm),
+            "event_form_html": blank_form_html(ClinicalEventForm),
             "catalogue": CATALOGUE,
         },
     )

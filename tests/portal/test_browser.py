@@ -16,7 +16,13 @@ from django.utils import timezone
 
 from clinic.recordings.models import RecordingResult
 from tests.clinic.recording_helpers import device_create
-from tests.factories import DEFAULT_PASSWORD, patient_create, totp_code, totp_device_create
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    clinic_admin_create,
+    patient_create,
+    totp_code,
+    totp_device_create,
+)
 from tests.portal.builders import analysed_recording_create
 
 CHROMIUM = "/usr/bin/chromium"
@@ -76,6 +82,21 @@ def _login(page, base: str, user, totp=None) -> None:
     assert "/accounts/" not in page.url, (page.url, page.inner_text("main")[:500])
 
 
+# Desktop, and the narrowest tablet held upright (the portal CSS promises 768 px and up).
+WIDTHS = {"desktop": {"width": 1280, "height": 900}, "tablet": {"width": 768, "height": 1024}}
+
+
+def _assert_fits_desktop_and_tablet(page, name: str) -> None:
+    """No horizontal scrolling at either width; full-page screenshots of both kept as artifacts."""
+    for label, size in WIDTHS.items():
+        page.set_viewport_size(size)
+        page.wait_for_timeout(200)  # Chart.js redraws on resize
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{label}.png"), full_page=True)
+        overflow_px = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+        assert overflow_px <= 0, f"{name} is {overflow_px}px wider than a {label} screen"
+    page.set_viewport_size(WIDTHS["desktop"])
+
+
 def _skeleton_pixels(png: bytes) -> int:
     """Bright pixels of the replay canvas: bones and joints (the floor grid and background are dark)."""
     import numpy as np
@@ -100,7 +121,7 @@ def test_therapist_sees_stored_points_and_3d_replay_and_nothing_outside_care_tea
     _login(page, base, clinic_case["therapist"], totp)
     page.goto(f"{base}/portal/caseload/")
     assert page.locator(f"tr[data-patient='{patient.id}']").count() == 1
-    page.screenshot(path=str(ARTIFACTS / "caseload.png"), full_page=True)
+    _assert_fits_desktop_and_tablet(page, "caseload")
 
     page.click(f"tr[data-patient='{patient.id}'] a")
     chart = page.locator("canvas.trend-chart[data-measure='knee_flexion']")
@@ -110,7 +131,7 @@ def test_therapist_sees_stored_points_and_3d_replay_and_nothing_outside_care_tea
 
     plotted = {s["side"]: s["y"] for s in json.loads(chart.get_attribute("data-points"))}
     assert plotted["right"] == stored
-    page.screenshot(path=str(ARTIFACTS / "patient.png"), full_page=True)
+    _assert_fits_desktop_and_tablet(page, "patient")
 
     page.goto(f"{base}/portal/sessions/{clinic_case['recordings'][-1].id}/")
     page.wait_for_selector("#replay-canvas[data-ready='1']")
@@ -132,7 +153,7 @@ def test_therapist_sees_stored_points_and_3d_replay_and_nothing_outside_care_tea
     rotated = canvas.screenshot(path=str(ARTIFACTS / "replay-rotated.png"))
     assert rotated != first
     assert page.locator("#trace-chart").count() == 1
-    page.screenshot(path=str(ARTIFACTS / "session.png"), full_page=True)
+    _assert_fits_desktop_and_tablet(page, "session")
 
     # Outside the care team: 404 by URL, whatever the path.
     response = page.goto(f"{base}/portal/patients/{clinic_case['other'].id}/")
@@ -157,12 +178,26 @@ def test_patient_sees_own_progress_but_not_another_patient(live_server, clinic_c
     page.goto(f"{base}/portal/me/")
     assert "Ada Example" in page.content()
     page.wait_for_selector("canvas.trend-chart")
-    page.set_viewport_size({"width": 820, "height": 1180})  # tablet portrait
-    page.screenshot(path=str(ARTIFACTS / "patient-home-tablet.png"), full_page=True)
+    _assert_fits_desktop_and_tablet(page, "patient-home")
     assert page.goto(f"{base}/portal/sessions/{theirs.id}/").status == 404
     assert page.goto(f"{base}/portal/patients/{stranger.id}/").status == 403
     assert page.goto(f"{base}/portal/patients/{stranger.id}/export/measures.csv").status == 404
     assert "Stranger Patient" not in page.content()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_pages_fit_desktop_and_tablet(live_server, clinic_case, browser_page):
+    page, base = browser_page, live_server.url
+    admin = clinic_admin_create()
+    totp = totp_device_create(user=admin)
+    _login(page, base, admin, totp)
+    # Long tokens in the audit log: a patient id and a long action name.
+    page.goto(f"{base}/portal/patients/{clinic_case['patient'].id}/")  # refused: audited
+    for name in ("users", "devices", "quarantine", "audit"):
+        response = page.goto(f"{base}/portal/admin/{'' if name == 'users' else name + '/'}")
+        assert response.status == 200, name
+        _assert_fits_desktop_and_tablet(page, f"admin-{name}")
+    assert not page.console_errors, page.console_errors
 
 
 @pytest.mark.django_db(transaction=True)
