@@ -247,6 +247,8 @@ def cmd_record(args: argparse.Namespace) -> int:
         import cv2
 
         cv2.destroyAllWindows()
+    # The last figures always, however quickly the take ended (progress lines are timed).
+    print(f"last frame: {feedback.line()}")
     print(
         f"recorded {seq.n_frames} frames ({seq.timestamps_s[-1] - seq.timestamps_s[0]:.1f} s), {feedback.reps} repetitions"
     )
