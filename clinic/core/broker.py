@@ -10,16 +10,20 @@ removes the race. On Redis declaring is a no-op, so this runs unconditionally.
 
 from __future__ import annotations
 
+from kombu import Connection
+
 from clinic.celery import app
 
 
 def broker_queues_declare(broker_url: str | None = None) -> list[str]:
     """Declare every queue the worker consumes; returns their names.
 
-    ``broker_url`` defaults to the configured broker (tests pass a scratch one).
+    ``broker_url`` defaults to the configured broker (tests pass a scratch one,
+    opened without the configured broker's transport options, which belong to it).
     """
     queue_names = [app.conf.task_default_queue]
-    with app.connection_for_write(url=broker_url) as connection:
+    connection = Connection(broker_url) if broker_url else app.connection_for_write()
+    with connection:
         channel = connection.default_channel
         for name in queue_names:
             app.amqp.queues[name](channel).declare()
