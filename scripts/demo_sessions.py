@@ -132,6 +132,7 @@ def demo_sessions_seed(
             "--weeks", str(weeks),
             "--per-week", str(per_week),
             "--subject-offset", str(subject_offset),
+            "--weekdays", ",".join(str(d) for d in task["weekdays"]),
             "--home", str(home),
         ]  # fmt: skip
         if task["code"] is not None:

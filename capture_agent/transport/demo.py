@@ -92,6 +92,24 @@ def _demo_sequence_any_episode(
     raise error  # type: ignore[misc]
 
 
+def demo_session_times(*, now: datetime, count: int, weekdays: tuple[int, ...]) -> list[datetime]:
+    """The ``count`` most recent 09:30 UTC slots on ``weekdays`` (0 = Monday) before ``now``.
+
+    Oldest first. The demo patient exercises on the days the demo plan
+    prescribes, up to the last such day, so adherence and missed-session alerts
+    on the caseload describe the demo data rather than a calendar mismatch.
+    """
+    if not weekdays or any(not 0 <= d <= 6 for d in weekdays):
+        raise ValueError(f"weekdays must be numbers 0 (Monday) to 6, got {weekdays!r}")
+    slot = now.replace(hour=9, minute=30, second=0, microsecond=0)
+    times: list[datetime] = []
+    while len(times) < count:
+        if slot.weekday() in weekdays and slot <= now:
+            times.append(slot)
+        slot -= timedelta(days=1)
+    return times[::-1]
+
+
 def cmd_demo_sessions(args: argparse.Namespace) -> int:
     from analysis.exercises import get_exercise
 
@@ -102,34 +120,33 @@ def cmd_demo_sessions(args: argparse.Namespace) -> int:
         pair(code=args.code, server_url=args.server, home=home, label="demo agent")
     identity = identity_load(home)
     exercise = get_exercise(args.exercise)
-    now = datetime.now(UTC).replace(hour=9, minute=30, second=0, microsecond=0)
+    weekdays = tuple(int(d) for d in args.weekdays.split(",") if d.strip())
+    total = args.weeks * args.per_week
+    times = demo_session_times(now=datetime.now(UTC), count=total, weekdays=weekdays)
     queued = 0
     with Outbox(identity.outbox_path) as outbox:
-        for week in range(args.weeks):
-            for k in range(args.per_week):
-                slot = week * args.per_week + k
-                days_ago = 7 * (args.weeks - week) - 2 * k
-                created_at = (now - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-                recording_id = str(uuid.uuid5(_NAMESPACE, f"{identity.device_id}/{slot}"))
-                if outbox.has(recording_id):
-                    continue
-                sequence = _demo_sequence_any_episode(
-                    exercise=exercise.uiprmd_id,
-                    subject=1 + args.subject_offset % 5,
-                    first_episode=slot,
-                    correct=week >= args.weeks // 2,
-                    repeats=args.repeats,
-                    seed=slot,
-                )
-                _, added = recording_seal_and_enqueue(
-                    sequence=sequence,
-                    identity=identity,
-                    outbox=outbox,
-                    exercise=exercise.name,
-                    recording_id=recording_id,
-                    created_at=created_at,
-                )
-                queued += int(added)
+        for slot, when in enumerate(times):
+            created_at = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            recording_id = str(uuid.uuid5(_NAMESPACE, f"{identity.device_id}/{slot}"))
+            if outbox.has(recording_id):
+                continue
+            sequence = _demo_sequence_any_episode(
+                exercise=exercise.uiprmd_id,
+                subject=1 + args.subject_offset % 5,
+                first_episode=slot,
+                correct=slot >= total // 2,
+                repeats=args.repeats,
+                seed=slot,
+            )
+            _, added = recording_seal_and_enqueue(
+                sequence=sequence,
+                identity=identity,
+                outbox=outbox,
+                exercise=exercise.name,
+                recording_id=recording_id,
+                created_at=created_at,
+            )
+            queued += int(added)
         uploader = Uploader(identity, outbox, base_delay_s=1.0, max_delay_s=30.0)
         try:
             uploader.run(until_empty=True, poll_s=0.5)
@@ -150,7 +167,12 @@ def register(subparsers: argparse._SubParsersAction, add_home) -> None:
     d.add_argument("--code", help="pairing code, if this agent home is not paired yet")
     d.add_argument("--exercise", default="deep_squat")
     d.add_argument("--weeks", type=int, default=4)
-    d.add_argument("--per-week", type=int, default=3)
+    d.add_argument("--per-week", type=int, default=3, help="sessions per week (with --weeks)")
+    d.add_argument(
+        "--weekdays",
+        default="0,2,4",
+        help="days the sessions fall on, 0 = Monday (default Mon, Wed, Fri)",
+    )
     d.add_argument("--repeats", type=int, default=3, help="repetitions per session")
     d.add_argument("--subject-offset", type=int, default=0, help="which UI-PRMD subject moves")
     d.set_defaults(func=cmd_demo_sessions)

@@ -41,6 +41,8 @@ DEMO_EXERCISES = {
     "patient4": "deep_squat",
     "patient5": "inline_lunge",
 }
+#: The days of the week (0 = Monday) the demo plans prescribe and the demo agents exercise on.
+DEMO_PLAN_WEEKDAYS = (0, 2, 4)
 # therapist1 cares for patients 1-3, therapist2 for 3-5: patient3 is shared,
 # and each therapist has patients they must not be able to open.
 DEMO_CARE_TEAMS = {

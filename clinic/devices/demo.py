@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from clinic.care.models import CareTeam, Patient
-from clinic.core.demo import DEMO_EXERCISES, DEMO_PATIENTS, DemoNotAllowedError
+from clinic.core.demo import (
+    DEMO_EXERCISES,
+    DEMO_PATIENTS,
+    DEMO_PLAN_WEEKDAYS,
+    DemoNotAllowedError,
+)
 from clinic.devices.errors import PairingRateLimitedError
 from clinic.devices.models import Device
 from clinic.devices.services import pairing_code_create
@@ -40,6 +45,7 @@ class DemoAgentTask:
     code: str | None
     exercise: str = ""
     error: str = ""
+    weekdays: tuple[int, ...] = DEMO_PLAN_WEEKDAYS  # the days the demo plan prescribes
 
 
 def demo_agent_tasks(

@@ -1,7 +1,7 @@
 """``manage.py demo_pairing_codes``: one JSON line per demo patient whose agent must send sessions.
 
 Used by ``scripts/demo_sessions.py`` after the platform is up; development
-settings only. Each line: ``{"username", "index", "patient_id", "code", "exercise", "error"}``
+settings only. Each line: ``{"username", "index", "patient_id", "code", "exercise", "error", "weekdays"}``
 with ``code`` null when the agent home named by ``--known USERNAME=DEVICE_ID``
 is still paired to an active device of that patient.
 """

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from clinic.care.models import CareTeam
-from clinic.core.demo import DEMO_EXERCISES
+from clinic.core.demo import DEMO_EXERCISES, DEMO_PLAN_WEEKDAYS
 from clinic.plans.models import PlanExercise
 from clinic.plans.services import plan_exercise_prescribe
 
@@ -36,7 +36,7 @@ class Command(BaseCommand):
                 sets=3,
                 reps=10,
                 target_rom_deg=110.0,
-                weekdays=[0, 2, 4],
+                weekdays=list(DEMO_PLAN_WEEKDAYS),
                 start_date=timezone.localdate() - dt.timedelta(days=28),
             )
             added += 1
