@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from clinic.recordings.models import RecordingResult
@@ -67,6 +68,10 @@ def browser_page():
         yield page
         context.close()
         browser.close()
+        # Without this, one PostgreSQL connection opened during these tests outlives the session
+        # and the test database cannot be dropped ("being accessed by other users"); Django keeps
+        # connections per async context and Playwright's sync API installs an event loop.
+        connections.close_all()
 
 
 def _login(page, base: str, user, totp=None) -> None:
