@@ -133,14 +133,17 @@ class LiveFeedback:
                 )
         self.t.append(result.frame.timestamp_s)
         self.angle.append(value)
-        if len(self.t) % 15 == 0:
-            from analysis.reps import segment_repetitions
+        if len(self.t) % 15 == 0:  # twice a second at 30 FPS: cheap enough for a live count
+            self.reps_recount()
 
-            self.reps = len(
-                segment_repetitions(
-                    np.asarray(self.t), np.asarray(self.angle), direction=self.exercise.direction
-                )
+    def reps_recount(self) -> None:
+        from analysis.reps import segment_repetitions
+
+        self.reps = len(
+            segment_repetitions(
+                np.asarray(self.t), np.asarray(self.angle), direction=self.exercise.direction
             )
+        )
 
     def line(self) -> str:
         cur = self.angle[-1] if self.angle else float("nan")
@@ -247,7 +250,10 @@ def cmd_record(args: argparse.Namespace) -> int:
         import cv2
 
         cv2.destroyAllWindows()
-    # The last figures always, however quickly the take ended (progress lines are timed).
+    # The last figures always, however quickly the take ended (progress lines are timed),
+    # and a count that includes the frames since the last live recount.
+    if feedback.t:
+        feedback.reps_recount()
     print(f"last frame: {feedback.line()}")
     print(
         f"recorded {seq.n_frames} frames ({seq.timestamps_s[-1] - seq.timestamps_s[0]:.1f} s), {feedback.reps} repetitions"
