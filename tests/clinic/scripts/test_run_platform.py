@@ -21,43 +21,54 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_platform_starts_and_stops_cleanly_on_ctrl_c(tmp_path):
-    port = _free_port()
+def platform_env(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
+    """The embedded default in a private folder: never the developer's var/ or a shared Redis."""
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
     }
-    # Embedded default in a private folder: never the developer's var/ or a shared Redis queue.
     env.update(
         TELEREHAB_VAR_DIR=str(tmp_path),
         DJANGO_SETTINGS_MODULE="clinic.settings.dev",
         PORT=str(port),
         WEB_WORKERS="1",
         CELERY_CONCURRENCY="1",
+        **extra,
     )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=REPO_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
+    return env
 
+
+def platform_start(
+    env: dict[str, str], *manage_commands: str
+) -> tuple[subprocess.Popen, list[bytes], threading.Thread]:
+    """Run ``manage.py`` commands (``migrate`` gets ``--noinput``), then start the supervisor.
+
+    Returns the process, the list its output lines are collected into, and the reader thread.
+    """
+    for command in manage_commands:
+        args = [command, "--noinput"] if command == "migrate" else [command]
+        subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=180,
+        )  # fmt: skip
     process = subprocess.Popen(
         [sys.executable, "scripts/run_platform.py"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    lines: list[str] = []
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    lines: list[bytes] = []
     reader = threading.Thread(
         target=lambda: lines.extend(iter(process.stdout.readline, b"")), daemon=True
     )
     reader.start()
+    return process, lines, reader
+
+
+@pytest.mark.slow
+def test_platform_starts_and_stops_cleanly_on_ctrl_c(tmp_path):
+    port = _free_port()
+    env = platform_env(tmp_path, port)
+    process, lines, reader = platform_start(env, "migrate")
     try:
         deadline = time.monotonic() + 120
         web_ok = False

@@ -1,16 +1,13 @@
 """The run command's demo sessions never hold up Ctrl-C: agents in flight are stopped with the rest."""
 
-import os
 import signal
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.clinic.scripts.test_run_platform import _free_port
+from tests.clinic.scripts.test_run_platform import _free_port, platform_env, platform_start
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -33,33 +30,8 @@ def _processes_mentioning(text: str) -> list[str]:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_ctrl_c_while_demo_agents_send_stops_everything(tmp_path):
     port = _free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(
-        TELEREHAB_VAR_DIR=str(tmp_path),
-        DJANGO_SETTINGS_MODULE="clinic.settings.dev",
-        PORT=str(port),
-        WEB_WORKERS="1",
-        CELERY_CONCURRENCY="1",
-        TELEREHAB_DEMO_SESSIONS="1",
-    )
-    for command in (("migrate", "--noinput"), ("seed_demo",)):
-        subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=180,
-        )  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "scripts/run_platform.py"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    lines: list[bytes] = []
-    reader = threading.Thread(
-        target=lambda: lines.extend(iter(process.stdout.readline, b"")), daemon=True
-    )
-    reader.start()
+    env = platform_env(tmp_path, port, TELEREHAB_DEMO_SESSIONS="1")
+    process, lines, reader = platform_start(env, "migrate", "seed_demo")
     agents_home = str(tmp_path / "demo-agents")
     try:
         deadline = time.monotonic() + 120
