@@ -27,7 +27,11 @@ import numpy as np
 
 from analysis.adapters import to_canonical
 from analysis.skeleton import CANONICAL_JOINTS, JOINT_INDEX, JointSource
-from capture_agent.fusion.depth_sample import robust_depth_m, window_radius_px
+from capture_agent.fusion.depth_sample import (
+    colour_to_depth_pixels,
+    robust_depth_m,
+    window_radius_px,
+)
 from capture_agent.fusion.surface import push_to_centre, surface_offsets_m
 from capture_agent.interfaces import BLAZEPOSE_33, BLAZEPOSE_INDEX, Keypoints2D
 from capture_agent.sources.base import CameraIntrinsics, RGBDFrame
@@ -149,47 +153,95 @@ class DepthFusion:
         self.lifted_confidence = lifted_confidence
         self.scale_range = scale_range
         self._offsets = surface_offsets_m(BLAZEPOSE_33)
+        self.reset()
 
     def reset(self) -> None:
-        """Nothing persists between frames today; kept so sessions can reset uniformly."""
+        """Forget the last body distance (the first guess for mapping unregistered depth)."""
+        self._last_body_z: float | None = None
 
     # -- step 1 -------------------------------------------------------------------------
     def measure(
         self, keypoints: Keypoints2D, frame: RGBDFrame
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Canonical joints from depth alone: (J, 3), (J,) confidence, (J,) source."""
+        """Canonical joints from depth alone: (J, 3), (J,) confidence, (J,) source.
+
+        Registered depth is read under each keypoint; unregistered depth (a
+        RealSense without ``rs.align``) is read where each keypoint lands in
+        the depth image, mapped by :func:`colour_to_depth_pixels` — 33 pixels
+        instead of the 307,200 that aligning the whole frame moves.
+        """
         intr = frame.colour_intrinsics
-        depth = frame.depth_m()
         conf = np.where(
             keypoints.confidence >= self.min_keypoint_confidence, keypoints.confidence, 0
         )
-        # where is the body? the median of the torso keypoints' pixels, plain
-        h, w = depth.shape
-        torso = []
-        for k in _TORSO_KP:
-            x, y = keypoints.xy_px[k]
-            if conf[k] > 0 and 0 <= x < w and 0 <= y < h:
-                patch = depth[max(0, int(y) - 3) : int(y) + 4, max(0, int(x) - 3) : int(x) + 4]
-                torso.extend(patch[patch > 0].tolist())
-        if not torso:
+        kp_xy = np.asarray(keypoints.xy_px, dtype=np.float64)
+        if frame.depth_registered:
+            depth, grid = frame.depth_m(), intr
+            to_grid = None
+        else:
+            depth = frame.depth.astype(np.float32) * np.float32(frame.depth_scale_m)
+            grid = frame.depth_intrinsics
+            to_grid = frame.depth_to_colour.inverse()
+
+        def on_grid(z_m: np.ndarray | float) -> np.ndarray:
+            return (
+                kp_xy
+                if to_grid is None
+                else colour_to_depth_pixels(kp_xy, z_m, intr, grid, to_grid)
+            )
+
+        body_z = self._body_depth(depth, on_grid(self._last_body_z or 2.5), conf)
+        if body_z is None:
             nothing = np.zeros(len(BLAZEPOSE_33))
             return blazepose_to_canonical(
                 np.zeros((len(BLAZEPOSE_33), 3)), nothing, JointSource.DEPTH
             )
-        body_z = float(np.median(torso))
-        radius = window_radius_px(max(intr.fx, intr.fy), body_z, self.window_m)
+        self._last_body_z = body_z
+        radius = window_radius_px(max(grid.fx, grid.fy), body_z, self.window_m)
         band = max(0.06, 4.0 * 0.0022 * body_z * body_z)  # ~4 σ of D400-class noise
-        z, _support = robust_depth_m(
-            depth,
-            keypoints.xy_px,
-            radius_px=radius,
-            gate_m=(max(0.2, body_z - self.body_gate_m), body_z + self.body_gate_m),
-            band_m=band,
-        )
+        gate = (max(0.2, body_z - self.body_gate_m), body_z + self.body_gate_m)
+        sample_xy = on_grid(body_z)
+        z, _support = robust_depth_m(depth, sample_xy, radius_px=radius, gate_m=gate, band_m=band)
+        if to_grid is not None:
+            z = self._colour_depth(sample_xy, z, grid, frame)
+            # parallax: re-map with each keypoint's own distance and read again where it moved
+            ok = np.isfinite(z)
+            again = on_grid(np.where(ok, z, body_z))
+            moved = ok & (np.linalg.norm(again - sample_xy, axis=1) > 0.5)
+            if moved.any():
+                z2, _ = robust_depth_m(
+                    depth, again[moved], radius_px=radius, gate_m=gate, band_m=band
+                )
+                z[moved] = self._colour_depth(again[moved], z2, grid, frame)
         valid = np.isfinite(z) & (conf > 0)
-        surface = intr.deproject(keypoints.xy_px, np.where(valid, z, 1.0))
+        surface = intr.deproject(kp_xy, np.where(valid, z, 1.0))
         centres = push_to_centre(surface, self._offsets)
         return blazepose_to_canonical(centres, np.where(valid, conf, 0.0), JointSource.DEPTH)
+
+    @staticmethod
+    def _colour_depth(
+        xy_depth_px: np.ndarray, z_depth_m: np.ndarray, grid: CameraIntrinsics, frame: RGBDFrame
+    ) -> np.ndarray:
+        """Depth-camera readings → their distance along the colour camera's axis."""
+        ok = np.isfinite(z_depth_m)
+        out = np.full(len(z_depth_m), np.nan)
+        if ok.any():
+            pts = frame.depth_to_colour.apply(grid.deproject(xy_depth_px[ok], z_depth_m[ok]))
+            out[ok] = pts[:, 2]
+        return out
+
+    def _body_depth(
+        self, depth_m: np.ndarray, torso_xy_px: np.ndarray, conf: np.ndarray
+    ) -> float | None:
+        """Where the body is: the median of plain depth around the torso keypoints."""
+        h, w = depth_m.shape
+        torso: list[float] = []
+        for k in _TORSO_KP:
+            x, y = torso_xy_px[k]
+            if conf[k] > 0 and 0 <= x < w and 0 <= y < h:
+                patch = depth_m[max(0, int(y) - 3) : int(y) + 4, max(0, int(x) - 3) : int(x) + 4]
+                torso.extend(patch[patch > 0].tolist())
+        return float(np.median(torso)) if torso else None
 
     # -- steps 2 and 3 ------------------------------------------------------------------
     def fuse(

@@ -3,14 +3,21 @@
 Depth fusion, the live preview and the placement check are written once
 against :class:`FrameSource`; a RealSense, an Azure Kinect recording, a webcam
 and the synthetic patient differ only in how they fill :class:`RGBDFrame`.
-Depth is always delivered *registered to the colour image* (same pixel grid),
-because the 2D keypoints are found in colour and must index depth directly;
-each source does that registration with its own SDK where it has one.
+Depth is delivered either *registered to the colour image* (same pixel grid,
+``depth_registered=True``: the SDK aligned it, or the camera renders it so) or
+as the depth sensor saw it (``depth_registered=False``) together with the
+depth intrinsics and depth-to-colour extrinsics. Registering a whole 640×480
+frame costs a RealSense ~10 ms of CPU per frame with ``rs.align`` (plus ~8 ms for
+the SDK filters); depth fusion needs depth under 33 keypoints only, so it can
+map those few pixels itself (:mod:`capture_agent.fusion.depth_sample`).
+Whole-image consumers (the placement check) call
+:meth:`RGBDFrame.registered_depth`.
 """
 
 from __future__ import annotations
 
 import abc
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +67,10 @@ class CameraIntrinsics:
     def matrix(self) -> np.ndarray:
         return np.array([[self.fx, 0, self.cx], [0, self.fy, self.cy], [0, 0, 1]], dtype=np.float64)
 
+    def key(self) -> tuple[Any, ...]:
+        """Hashable identity (for caching per-camera tables)."""
+        return (self.width, self.height, self.fx, self.fy, self.cx, self.cy, self.distortion)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "width": self.width,
@@ -107,6 +118,16 @@ class Extrinsics:
             axis=-1,
         )
 
+    def inverse(self) -> Extrinsics:
+        """The transform the other way round: ``p_from = Rᵀ (p_to − t)``."""
+        r = np.asarray(self.rotation, dtype=np.float64)
+        return Extrinsics(r.T.copy(), -(r.T @ np.asarray(self.translation_m, dtype=np.float64)))
+
+    def key(self) -> tuple[float, ...]:
+        return tuple(np.asarray(self.rotation, float).reshape(9).tolist()) + tuple(
+            np.asarray(self.translation_m, float).tolist()
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "rotation": np.asarray(self.rotation, dtype=float).reshape(9).tolist(),
@@ -118,11 +139,13 @@ class Extrinsics:
 class RGBDFrame:
     """One synchronised capture.
 
-    ``colour_rgb`` (H, W, 3) uint8 RGB. ``depth`` (H, W) uint16 in units of
-    ``depth_scale_m`` metres, registered to the colour image (0 = no
-    measurement), or None for a colour-only source. ``depth_intrinsics`` and
-    ``depth_to_colour`` describe the depth sensor as it is (before registration)
-    so the metadata can record the device honestly. ``ground_truth_m`` is set
+    ``colour_rgb`` (H, W, 3) uint8 RGB. ``depth`` uint16 in units of
+    ``depth_scale_m`` metres (0 = no measurement), or None for a colour-only
+    source: registered to the colour image (same H, W) when
+    ``depth_registered``, else on the depth sensor's own pixel grid.
+    ``depth_intrinsics`` and ``depth_to_colour`` describe the depth sensor as
+    it is (before any registration) so the metadata records the device
+    honestly and unregistered depth can be mapped. ``ground_truth_m`` is set
     only by the synthetic source: canonical joint centres in the colour camera
     frame, for measuring accuracy.
     """
@@ -136,16 +159,53 @@ class RGBDFrame:
     depth_intrinsics: CameraIntrinsics | None = None
     depth_to_colour: Extrinsics | None = None
     ground_truth_m: np.ndarray | None = None
+    depth_registered: bool = True
+
+    def __post_init__(self) -> None:
+        if self.depth is not None and not self.depth_registered:
+            if self.depth_intrinsics is None or self.depth_to_colour is None:
+                raise SourceError(
+                    "unregistered depth needs its depth intrinsics and depth-to-colour extrinsics"
+                )
+            if self.depth.shape != (self.depth_intrinsics.height, self.depth_intrinsics.width):
+                raise SourceError(
+                    f"depth image {self.depth.shape} does not match its intrinsics "
+                    f"{self.depth_intrinsics.width}x{self.depth_intrinsics.height}"
+                )
 
     @property
     def has_depth(self) -> bool:
         return self.depth is not None
 
-    def depth_m(self) -> np.ndarray:
-        """Registered depth in metres as float32, 0 where there is no measurement."""
+    def registered_depth(self) -> np.ndarray:
+        """uint16 depth on the colour pixel grid, registering it here if the source did not."""
         if self.depth is None:
             raise SourceError("this frame has no depth (colour-only source)")
-        return self.depth.astype(np.float32) * np.float32(self.depth_scale_m)
+        if self.depth_registered:
+            return self.depth
+        register = _registration(
+            self.depth_intrinsics.key(),
+            self.colour_intrinsics.key(),
+            self.depth_to_colour.key(),
+        )
+        return register(self.depth, self.depth_scale_m)
+
+    def depth_m(self) -> np.ndarray:
+        """Depth in metres as float32 on the colour grid, 0 where there is no measurement."""
+        return self.registered_depth().astype(np.float32) * np.float32(self.depth_scale_m)
+
+
+@functools.lru_cache(maxsize=4)
+def _registration(depth_key: tuple, colour_key: tuple, extrinsics_key: tuple) -> Any:
+    """One :class:`DepthRegistration` per camera (its ray table costs ~10 ms to build)."""
+    from capture_agent.sources.registration import DepthRegistration
+
+    e = np.asarray(extrinsics_key, dtype=np.float64)
+    return DepthRegistration(
+        CameraIntrinsics(*depth_key),
+        CameraIntrinsics(*colour_key),
+        Extrinsics(e[:9].reshape(3, 3), e[9:]),
+    )
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,13 @@ intrinsics, extrinsics and depth scale. pyrealsense2 2.59 writes ROS2 ``.db3``
 
 Each software frame must carry ``actual_fps`` metadata, or the syncer on
 playback stops pairing depth with colour.
+
+Frames with unregistered depth are recorded as a D400 records them: the depth
+stream with its own intrinsics and the depth-to-colour extrinsics, so the
+playback's ``rs.align`` does real registration work. ``compress`` is the SDK
+recorder's own switch (on by default, as the RealSense Viewer records): LZ4
+playback then costs ~8 ms of CPU per 640×480 frame pair on the project's
+2-core machine (0.6 ms uncompressed), a cost a live camera does not have.
 """
 
 from __future__ import annotations
@@ -33,39 +40,50 @@ def _rs_intrinsics(rs, intr) -> object:
 
 
 def write_realsense_recording(
-    path: str | Path, frames: Iterable[RGBDFrame], *, fps: int = 30, serial: str = SERIAL
+    path: str | Path,
+    frames: Iterable[RGBDFrame],
+    *,
+    fps: int = 30,
+    serial: str = SERIAL,
+    compress: bool = True,
 ) -> int:
-    """Record RGBD frames (depth registered to colour) as a RealSense recording; returns frames written."""
+    """Record RGBD frames as a RealSense recording; returns frames written."""
     rs = import_rs()
     frames = iter(frames)
     first = next(frames, None)
     if first is None or first.depth is None:
         raise SourceError("a RealSense recording needs at least one frame with depth")
     intr = first.colour_intrinsics
-    w, h = intr.width, intr.height
+    d_intr = intr if first.depth_registered else first.depth_intrinsics
     dev = rs.software_device()
     dev.register_info(rs.camera_info.name, "Intel RealSense (telerehab software device)")
     dev.register_info(rs.camera_info.serial_number, serial)
     depth_sensor = dev.add_sensor("Depth")
     colour_sensor = dev.add_sensor("Color")
     streams = []
-    for kind, idx, uid, bpp, fmt in (
-        (rs.stream.depth, 0, 0, 2, rs.format.z16),
-        (rs.stream.color, 0, 1, 3, rs.format.rgb8),
+    for kind, idx, uid, bpp, fmt, stream_intr in (
+        (rs.stream.depth, 0, 0, 2, rs.format.z16, d_intr),
+        (rs.stream.color, 0, 1, 3, rs.format.rgb8, intr),
     ):
         s = rs.video_stream()
         s.type, s.index, s.uid = kind, idx, uid
-        s.width, s.height, s.fps, s.bpp, s.fmt = w, h, fps, bpp, fmt
-        s.intrinsics = _rs_intrinsics(rs, intr)
+        s.width, s.height = stream_intr.width, stream_intr.height
+        s.fps, s.bpp, s.fmt = fps, bpp, fmt
+        s.intrinsics = _rs_intrinsics(rs, stream_intr)
         streams.append(s)
     depth_profile = depth_sensor.add_video_stream(streams[0])
     colour_profile = colour_sensor.add_video_stream(streams[1])
     depth_sensor.add_read_only_option(rs.option.depth_units, float(first.depth_scale_m))
     ext = rs.extrinsics()
-    ext.rotation = [1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0]
-    ext.translation = [0.0, 0.0, 0.0]  # depth already registered to colour
+    if first.depth_registered:
+        ext.rotation = [1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0]
+        ext.translation = [0.0, 0.0, 0.0]  # depth already registered to colour
+    else:
+        rot = np.asarray(first.depth_to_colour.rotation, dtype=float)
+        ext.rotation = rot.T.reshape(9).tolist()  # the SDK stores it column-major
+        ext.translation = np.asarray(first.depth_to_colour.translation_m, float).tolist()
     depth_profile.register_extrinsics_to(colour_profile, ext)
-    recorder = rs.recorder(str(path), dev)
+    recorder = rs.recorder(str(path), dev, compress)
     depth_sensor.open(depth_profile)
     colour_sensor.open(colour_profile)
     queue = rs.frame_queue(4)
@@ -86,7 +104,7 @@ def write_realsense_recording(
                 f = rs.software_video_frame()
                 f.pixels = pixels
                 f.bpp = bpp
-                f.stride = w * bpp
+                f.stride = pixels.shape[1] * bpp
                 f.timestamp = ts_ms
                 f.domain = rs.timestamp_domain.hardware_clock
                 f.frame_number = n

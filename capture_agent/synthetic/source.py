@@ -6,12 +6,15 @@ squat), ``subject`` (1-5), ``episode``, ``correct`` (1/0), ``distance`` (m),
 ``height`` (camera height, m), ``pitch`` (deg), ``fps``, ``width``/``h`` (px),
 ``hfov`` (colour horizontal field of view, deg), ``noise`` (1/0), ``seed``,
 ``repeat`` (play the repetition this many times), ``depth`` (1/0: 0 makes a
-colour-only source, like a webcam).
+colour-only source, like a webcam), ``registered`` (1/0, see below).
 
 The camera model: a pinhole colour camera (default 640×480, 69.4° horizontal
-field of view like a D435's colour imager, no distortion), with depth rendered
-in the same pixel grid (i.e. already registered to colour, as the RealSense
-source delivers it after ``rs.align``). Noise: :mod:`capture_agent.synthetic.noise`.
+field of view like a D435's colour imager, no distortion). By default depth is
+rendered in the same pixel grid (i.e. already registered to colour, as the
+RealSense source delivers it after ``rs.align``). With ``registered=0`` depth
+is rendered by its own imager as a D435 has one: a wider 75° field of view at
+640×480 and the colour camera :data:`D435_BASELINE_M` to its side, so frames
+carry unregistered depth with honest intrinsics and extrinsics. Noise: :mod:`capture_agent.synthetic.noise`.
 Every frame carries the ground-truth joint centres for accuracy measurement.
 """
 
@@ -59,10 +62,30 @@ class SyntheticConfig:
     seed: int = 0
     repeat: int = 1
     depth: bool = True
+    registered: bool = True
 
     @property
     def intrinsics(self) -> CameraIntrinsics:
         return CameraIntrinsics.from_fov(self.width, self.height, self.hfov_deg)
+
+    @property
+    def depth_intrinsics(self) -> CameraIntrinsics:
+        if self.registered:
+            return self.intrinsics
+        return CameraIntrinsics.from_fov(self.width, self.height, D435_DEPTH_HFOV_DEG)
+
+    @property
+    def depth_to_colour(self) -> Extrinsics:
+        """The colour camera sits :data:`D435_BASELINE_M` along the depth imager's +x."""
+        if self.registered:
+            return Extrinsics()
+        return Extrinsics(np.eye(3), np.array([-D435_BASELINE_M, 0.0, 0.0]))
+
+
+#: D435-like depth imager: its left IR camera is the depth origin, the RGB camera
+#: ~15 mm beside it (Intel D400 datasheet); 640×480 depth spans ~75° horizontally.
+D435_BASELINE_M = 0.015
+D435_DEPTH_HFOV_DEG = 75.0
 
 
 def _exercise_id(value: str) -> int:
@@ -99,6 +122,7 @@ def parse_synthetic_uri(uri: str) -> SyntheticConfig:
         "seed": ("seed", int),
         "repeat": ("repeat", int),
         "depth": ("depth", lambda v: v not in ("0", "false", "no")),
+        "registered": ("registered", lambda v: v not in ("0", "false", "no")),
     }
     kwargs: dict[str, Any] = {}
     for key, value in params.items():
@@ -177,6 +201,18 @@ class SyntheticSource(FrameSource):
             camera_down=m.camera_down,
             camera_forward=m.camera_forward,
         )
+        # the depth imager is displaced along x only: the floor and wall are where they were
+        self._depth_room = (
+            self._room[0]
+            if self.config.registered
+            else render_room(
+                self.config.depth_intrinsics,
+                floor_height_m=m.floor_below_camera_m,
+                wall_distance_m=m.wall_distance_m,
+                camera_down=m.camera_down,
+                camera_forward=m.camera_forward,
+            )[0]
+        )
         self._i = 0
         self._rng = np.random.default_rng(self.config.seed)
 
@@ -202,6 +238,10 @@ class SyntheticSource(FrameSource):
         depth = self._room[0].copy()
         colour = self._room[1].copy()
         render_body(joints_m, self.config.intrinsics, depth_m=depth, colour_rgb=colour)
+        if not self.config.registered:  # the depth imager sees the body from its own place
+            depth = self._depth_room.copy()
+            to_depth = self.config.depth_to_colour.inverse()
+            render_body(to_depth.apply(joints_m), self.config.depth_intrinsics, depth_m=depth)
         return depth, colour
 
     def read(self) -> RGBDFrame | None:
@@ -230,9 +270,10 @@ class SyntheticSource(FrameSource):
             colour_intrinsics=intr,
             depth=depth if self.config.depth else None,
             depth_scale_m=0.001,
-            depth_intrinsics=intr if self.config.depth else None,
-            depth_to_colour=Extrinsics() if self.config.depth else None,
+            depth_intrinsics=self.config.depth_intrinsics if self.config.depth else None,
+            depth_to_colour=self.config.depth_to_colour if self.config.depth else None,
             ground_truth_m=truth,
+            depth_registered=self.config.registered or not self.config.depth,
         )
         self._i += 1
         return frame

@@ -8,6 +8,8 @@ import types
 import numpy as np
 import pytest
 
+from analysis.skeleton import JointSource
+from capture_agent.fusion.fuse import DepthFusion
 from capture_agent.sources import (
     RecordingFormatError,
     SourceUnavailableError,
@@ -17,6 +19,7 @@ from capture_agent.sources import (
 from capture_agent.sources.kinect import KinectSource, load_pykinect
 from capture_agent.sources.opencv_source import OpenCVSource
 from capture_agent.sources.realsense import RealSenseSource
+from capture_agent.synthetic.keypoints import ProjectedTruthPose2D
 from capture_agent.synthetic.source import SyntheticSource
 from tests.capture_agent.source_helpers import DATA, K4A_DEPTH_TO_COLOUR, kinect_pairs, synthetic
 
@@ -96,14 +99,71 @@ def test_realsense_recording_plays_back_bit_exact(realsense_recording):
 @rs_timeout
 def test_realsense_align_and_filters_keep_the_body_depth(realsense_recording):
     path, written = realsense_recording
-    with RealSenseSource(path=path) as src:
+    with RealSenseSource(path=path, align=True, filters=True) as src:
         frame = src.read()
+    assert frame.depth_registered
     truth = written[1].depth.astype(float)
     body = (truth > 0) & (truth < 3000)
     got = frame.depth.astype(float)
     ok = body & (got > 0)
     assert ok.mean() > 0.95 * body.mean()
     assert np.median(np.abs(got[ok] - truth[ok])) < 15  # mm, after spatial/temporal filtering
+
+
+@pytest.fixture(scope="module")
+def unregistered_recording(tmp_path_factory):
+    """A D435-like recording: depth from its own 75° imager, colour 15 mm aside."""
+    from capture_agent.sources.realsense_recording import write_realsense_recording
+
+    _, frames = synthetic(8, exercise=7, registered=False)
+    path = tmp_path_factory.mktemp("rs") / "d435.db3"
+    assert write_realsense_recording(path, frames, compress=False) == 8
+    return path, frames
+
+
+@rs_timeout
+def test_realsense_unaligned_depth_keeps_the_sensor_calibration(unregistered_recording):
+    path, written = unregistered_recording
+    with RealSenseSource(path=path) as src:
+        read = list(src)
+    f, want = read[0], written[len(written) - len(read)]
+    assert not f.depth_registered
+    assert np.array_equal(f.depth, want.depth)  # untouched: no align, no filters
+    assert f.depth_intrinsics.fx == pytest.approx(want.depth_intrinsics.fx, rel=1e-6)
+    assert f.depth_intrinsics.fx < f.colour_intrinsics.fx  # the wider depth view
+    assert np.allclose(f.depth_to_colour.translation_m, [-0.015, 0, 0], atol=1e-7)
+    # whole-image consumers get it registered: it agrees with the SDK's rs.align
+    with RealSenseSource(path=path, align=True) as src:
+        aligned_all = list(src)
+    # the same written frame (the syncer may drop a different number at the start)
+    n = min(len(read), len(aligned_all))
+    f, aligned = read[-n], aligned_all[-n]
+    ours = f.registered_depth().astype(float)
+    sdk = aligned.depth.astype(float)
+    body = (sdk > 0) & (sdk < 3000) & (ours > 0) & (ours < 3000)
+    assert body.mean() > 0.05
+    assert np.median(np.abs(ours[body] - sdk[body])) < 15  # mm, the noise's scale
+
+
+@rs_timeout
+def test_realsense_fusion_without_rs_align_is_at_least_as_accurate(unregistered_recording):
+    """The default (keypoints mapped into raw depth) against rs.align + SDK filters."""
+    path, written = unregistered_recording
+    err = {}
+    for name, options in (("raw", {}), ("sdk", {"align": True, "filters": True})):
+        with RealSenseSource(path=path, **options) as src:
+            read = list(src)
+        fusion = DepthFusion()
+        e = []
+        for got, want in zip(read, written[len(written) - len(read) :], strict=True):
+            pose = ProjectedTruthPose2D(want.colour_intrinsics, sigma_frac=0.0)
+            pose.set_truth(want.ground_truth_m)
+            fused = fusion.fuse(pose.estimate(got.colour_rgb), got, None)
+            ok = (fused.source == JointSource.DEPTH) & np.isfinite(want.ground_truth_m).all(1)
+            e.extend(np.linalg.norm(fused.positions_m[ok] - want.ground_truth_m[ok], axis=1))
+        err[name] = float(np.mean(e)) * 1000
+    assert err["raw"] < 40.0, err
+    assert err["raw"] <= err["sdk"] + 2.0, err
 
 
 @rs_timeout
