@@ -19,6 +19,7 @@ m07 both show the right arm moving).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -213,10 +214,20 @@ def kinect_sequence(rep: Repetition) -> SkeletonSequence:
     )
 
 
-def vicon_sequence(rep: Repetition) -> SkeletonSequence:
-    """The marker-based reference skeleton of one repetition (metres, lab frame)."""
+def vicon_sequence(
+    rep: Repetition, hip_centres_pelvis_mm: Mapping[str, np.ndarray] | None = None
+) -> SkeletonSequence:
+    """The marker-based reference skeleton of one repetition (metres, lab frame).
+
+    Hip centres: Harrington's regression, or the subject's fixed pelvis-frame
+    centres when given (see :func:`analysis.reference.vicon_joint_centres`).
+    """
     markers = load_vicon_markers_mm(rep.vicon_positions)
-    seq = vicon_joint_centres(markers, np.arange(markers.shape[0]) / VICON_RATE_HZ)
+    seq = vicon_joint_centres(
+        markers,
+        np.arange(markers.shape[0]) / VICON_RATE_HZ,
+        hip_centres_pelvis_mm=hip_centres_pelvis_mm,
+    )
     return seq.with_positions(
         seq.positions_m,
         metadata={**seq.metadata, "exercise": rep.exercise_name, "recording": rep.key},

@@ -6,6 +6,7 @@ from analysis.reference.joint_centres import (
     chord_joint_centre,
     fill_marker_gaps,
     harrington_hip_centres,
+    pelvis_frame,
     vicon_joint_centres,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "chord_joint_centre",
     "fill_marker_gaps",
     "harrington_hip_centres",
+    "pelvis_frame",
     "vicon_joint_centres",
 ]

@@ -69,6 +69,22 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.where(n > 0, n, 1.0)
 
 
+def pelvis_frame(
+    lasi: np.ndarray, rasi: np.ndarray, lpsi: np.ndarray, rpsi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Origin (T, 3) = mid-ASIS and axes (T, 3, 3), columns x anterior, y superior, z right.
+
+    The ISB pelvis frame (Wu et al. 2002) Harrington's regression is written
+    in; a functional hip centre is stored in it too, so the two compare directly.
+    """
+    mid_asis = 0.5 * (lasi + rasi)
+    z = _unit(rasi - lasi)  # to the right
+    x = mid_asis - 0.5 * (lpsi + rpsi)
+    x = _unit(x - np.sum(x * z, axis=-1, keepdims=True) * z)  # anterior
+    y = np.cross(z, x)  # superior
+    return mid_asis, np.stack([x, y, z], axis=-1)
+
+
 def harrington_hip_centres(
     lasi: np.ndarray, rasi: np.ndarray, lpsi: np.ndarray, rpsi: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -78,14 +94,10 @@ def harrington_hip_centres(
     accurate of the predictive methods against MRI (mean error ~14 mm in
     adults), far better than leg-length based ones.
     """
-    mid_asis = 0.5 * (lasi + rasi)
-    mid_psis = 0.5 * (lpsi + rpsi)
-    z = _unit(rasi - lasi)  # to the right
-    x = mid_asis - mid_psis
-    x = _unit(x - np.sum(x * z, axis=-1, keepdims=True) * z)  # anterior
-    y = np.cross(z, x)  # superior
+    mid_asis, axes = pelvis_frame(lasi, rasi, lpsi, rpsi)
+    x, y, z = axes[..., 0], axes[..., 1], axes[..., 2]
     pw = np.linalg.norm(rasi - lasi, axis=-1, keepdims=True)
-    pd = np.linalg.norm(mid_asis - mid_psis, axis=-1, keepdims=True)
+    pd = np.linalg.norm(mid_asis - 0.5 * (lpsi + rpsi), axis=-1, keepdims=True)
     ap = -0.24 * pd - 9.9
     vert = -0.30 * pw - 10.9
     ml = 0.33 * pw + 7.3
@@ -165,6 +177,7 @@ def vicon_joint_centres(
     *,
     marker_names: Sequence[str] = PLUG_IN_GAIT_MARKERS,
     assumptions_mm: Mapping[str, float] | None = None,
+    hip_centres_pelvis_mm: Mapping[str, np.ndarray] | None = None,
 ) -> SkeletonSequence:
     """Canonical skeleton (metres, source MARKER) from (T, M, 3) markers in mm.
 
@@ -172,6 +185,11 @@ def vicon_joint_centres(
     ``metadata["up_axis"]`` so gravity-referenced measures know which way is up.
     Joints without a marker model (nose, neck), or whose markers are lost
     even after :func:`fill_marker_gaps`, are MISSING.
+
+    ``hip_centres_pelvis_mm`` ({"left": (3,), "right": (3,)}, pelvis frame of
+    :func:`pelvis_frame`, mm) replaces Harrington's regression with fixed
+    per-subject centres, e.g. functional ones
+    (:mod:`analysis.reference.functional_hip`).
     """
     mk = np.asarray(markers_mm, dtype=np.float64)
     names = tuple(marker_names)
@@ -191,7 +209,15 @@ def vicon_joint_centres(
         out[:, JOINT_INDEX[name]] = value
         present[JOINT_INDEX[name]] = True
 
-    lhjc, rhjc = harrington_hip_centres(m["LASI"], m["RASI"], m["LPSI"], m["RPSI"])
+    pelvis = (m["LASI"], m["RASI"], m["LPSI"], m["RPSI"])
+    if hip_centres_pelvis_mm is None:
+        lhjc, rhjc = harrington_hip_centres(*pelvis)
+    else:
+        origin, axes = pelvis_frame(*pelvis)
+        lhjc, rhjc = (
+            origin + np.einsum("tij,j->ti", axes, np.asarray(hip_centres_pelvis_mm[side], float))
+            for side in ("left", "right")
+        )
     x_th, y_th, z_th = _thorax_axes(m)
     biacromial = np.linalg.norm(m["LSHO"] - m["RSHO"], axis=-1, keepdims=True)
     put("pelvis", 0.5 * (lhjc + rhjc))
@@ -229,5 +255,6 @@ def vicon_joint_centres(
             "frame": "lab",
             "up_axis": [0.0, 0.0, 1.0],
             "joint_centre_assumptions_mm": dict(a),
+            "hip_centre": "harrington" if hip_centres_pelvis_mm is None else "given",
         },
     )

@@ -1,9 +1,12 @@
-"""``python -m analysis.validate ui-prmd [PATH] --out DIR --json FILE [--loso]``.
+"""``python -m analysis.validate ui-prmd [PATH] --out DIR --json FILE [--loso] [--hip-centre M]``.
 
 Default: apply the calibration model shipped in ``analysis/models`` as it is
 and fit nothing (the mode for subjects never seen). ``--loso`` is the
 development report: models are fitted leave-one-subject-out on PATH, and
 ``--write-model FILE`` additionally fits the all-subject model to ship.
+``--hip-centre functional`` builds the reference's hip centres by a sphere
+fit of each subject's own thigh markers in the pelvis frame
+(:mod:`analysis.reference.functional_hip`) instead of Harrington's regression.
 Prints a JSON summary as its last line.
 """
 
@@ -18,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from analysis.validate.gait import gait_check
-from analysis.validate.uiprmd import bland_altman_plots, run
+from analysis.validate.gait import gait_check, gait_hip_check
+from analysis.validate.uiprmd import HIP_CENTRE_METHODS, bland_altman_plots, run
 
 DEFAULT_ROOT = Path("../shared/data/ui-prmd")
 GAIT_FILE = Path("../shared/data/gait/walk.c3d")
@@ -51,7 +54,7 @@ def _markdown(
         "# UI-PRMD validation: Kinect v2 (production path) vs Vicon joint centres",
         "",
         f"Command: `python -m analysis.validate ui-prmd {args.path} --out {args.out}"
-        f"{' --loso' if args.loso else ''}`",
+        f"{' --loso' if args.loso else ''} --hip-centre {args.hip_centre}`",
         "",
         "Calibration: "
         + (
@@ -78,6 +81,16 @@ def _markdown(
         *_rows_md(result["table_incorrect"], primary_only=True),
         "",
     ]
+    if result.get("functional_hip") or result.get("hip_notes"):
+        lines += [
+            "## Functional hip centres (reference; pelvis frame x anterior, y up, z right, mm)",
+            "",
+            *[f"- {n}" for n in result.get("hip_notes", [])],
+            "```",
+            json.dumps(result.get("functional_hip"), indent=1),
+            "```",
+            "",
+        ]
     if result.get("vicon_angle_check"):
         lines += [
             "## Reference check against Vicon's own knee angles (vicon/angles, where shipped)",
@@ -121,15 +134,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--write-model", type=Path, default=None, help="with --loso: write the all-subject model"
     )
+    parser.add_argument(
+        "--hip-centre",
+        choices=HIP_CENTRE_METHODS,
+        default="harrington",
+        help="reference hip centre: Harrington regression or per-subject functional sphere fit",
+    )
     args = parser.parse_args(argv)
     if args.write_model and not args.loso:
         parser.error("--write-model needs --loso (fitting is only done on development data)")
     start = time.perf_counter()
-    result = run(args.path, loso=args.loso, write_model=args.write_model)
+    result = run(
+        args.path, loso=args.loso, write_model=args.write_model, hip_centre=args.hip_centre
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     plots = bland_altman_plots(result["rows"], args.out)
     gait = gait_check(GAIT_FILE) if GAIT_FILE.exists() else None
-    (args.out / "report.md").write_text(_markdown(result, args, gait, plots), encoding="utf-8")
+    gait_hip = gait_hip_check(GAIT_FILE) if GAIT_FILE.exists() else None
+    report = _markdown(result, args, gait, plots)
+    if gait_hip:
+        report += (
+            "\n## Hip centres on gait/walk.c3d (vs Vicon's Plug-in Gait centre, mm)\n\n```\n"
+            + json.dumps(gait_hip, indent=1)
+            + "\n```\n"
+        )
+    (args.out / "report.md").write_text(report, encoding="utf-8")
     public = [{k: v for k, v in r.items() if not k.startswith("_")} for r in result["table"]]
     if args.json:
         args.json.write_text(json.dumps(public, indent=1) + "\n", encoding="utf-8")
@@ -140,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         "dataset": "ui-prmd",
         "path": str(args.path),
         "mode": "loso" if args.loso else "shipped_model",
+        "hip_centre": args.hip_centre,
         "pairs": len(result["pairs"]),
         "skipped": len(result["skipped"]),
         "primary_rows": len(primary),
@@ -156,7 +186,13 @@ def main(argv: list[str] | None = None) -> int:
         if prim_rows
         else None,
         "gait_knee": gait,
+        "gait_hip": gait_hip,
         "reference_vs_vicon_knee": result.get("vicon_angle_check"),
+        "functional_hip_distance_mm": {
+            subject: {side: v["distance_mm"] for side, v in sides.items()}
+            for subject, sides in (result.get("functional_hip") or {}).items()
+        }
+        or None,
         "seconds": round(time.perf_counter() - start, 1),
     }
     print(f"report: {args.out / 'report.md'}", file=sys.stderr)

@@ -6,6 +6,10 @@ the subject's measured knee and ankle widths. We rebuild the centres with
 :mod:`analysis.reference` (Harrington hips — Vicon used Davis — and the
 chord function with the file's widths) and compare. In this file the
 lateral thigh wand is labelled ``*THI2`` (``*THI`` sits just above the knee).
+
+Vicon's hip centre is in the file too: the femur segment's proximal point
+(``LFEP``/``RFEP``) is fixed in the pelvis frame at Plug-in Gait's (Davis
+1991) regression centre — itself a prediction, not a measured truth.
 """
 
 from __future__ import annotations
@@ -17,7 +21,12 @@ import numpy as np
 
 from analysis.c3d import read_c3d
 from analysis.measures import _three_point_flexion
-from analysis.reference import chord_joint_centre, harrington_hip_centres
+from analysis.reference import chord_joint_centre, harrington_hip_centres, pelvis_frame
+from analysis.reference.functional_hip import (
+    DegenerateMotionError,
+    fit_sphere_centre,
+    to_pelvis,
+)
 
 
 def gait_check(path: Path, marker_radius_mm: float = 4.75) -> dict[str, Any]:
@@ -47,4 +56,34 @@ def gait_check(path: Path, marker_radius_mm: float = 4.75) -> dict[str, Any]:
                 round(float(vicon[ok].max()), 1),
             ],
         }
+    return out
+
+
+def gait_hip_check(path: Path) -> dict[str, Any]:
+    """Harrington and functional hip centres against Vicon's (pelvis frame, mm), per side.
+
+    The functional fit uses the femur's markers (``*THI2``, ``*THI``, ``*KNE``);
+    one walking trial (hip flexion ~40°, ab-adduction ~10°) usually cannot
+    locate a centre, which is reported as such rather than as a number.
+    """
+    c3d = read_c3d(path)
+    p = c3d.point
+    pelvis = [p(n) for n in ("LASI", "RASI", "LPSI", "RPSI")]
+    origin, axes = pelvis_frame(*pelvis)
+    out: dict[str, Any] = {}
+    for s, harrington in zip("LR", harrington_hip_centres(*pelvis), strict=True):
+        vicon = np.nanmedian(to_pelvis(p(f"{s}FEP"), origin, axes), axis=0)
+        harr = np.nanmedian(to_pelvis(harrington, origin, axes), axis=0)
+        side: dict[str, Any] = {
+            "vicon_mm": [round(float(v), 1) for v in vicon],
+            "harrington_vs_vicon_mm": round(float(np.linalg.norm(harr - vicon)), 1),
+        }
+        thigh = np.stack([to_pelvis(p(f"{s}{m}"), origin, axes) for m in ("THI2", "THI", "KNE")], 1)
+        try:
+            fit = fit_sphere_centre(thigh)
+            side["functional_vs_vicon_mm"] = round(float(np.linalg.norm(fit.centre - vicon)), 1)
+        except DegenerateMotionError as exc:
+            side["functional_vs_vicon_mm"] = None
+            side["functional"] = f"not determined: {exc}"
+        out["left" if s == "L" else "right"] = side
     return out

@@ -42,6 +42,7 @@ from analysis.datasets.uiprmd import (
     DatasetError,
     kinect_sequence,
     list_repetitions,
+    load_vicon_markers_mm,
     vicon_sequence,
 )
 from analysis.errors import AnalysisError
@@ -49,6 +50,12 @@ from analysis.exercises import BY_UIPRMD_ID
 from analysis.frames import up_axis
 from analysis.measures import MEASURES, compute_measure
 from analysis.pipeline import analyse_session
+from analysis.reference import PLUG_IN_GAIT_MARKERS, fill_marker_gaps
+from analysis.reference.functional_hip import (
+    DegenerateMotionError,
+    FunctionalHip,
+    functional_hip_centres,
+)
 from analysis.skeleton import JointSource, SkeletonSequence
 from analysis.validate.stats import agreement
 
@@ -76,6 +83,15 @@ MIN_EXCURSION_M = 0.10
 MIN_OBSERVED_FRACTION = 0.9
 #: Joints whose vertical excursion identifies the movement (both systems have them).
 EXCURSION_JOINTS: tuple[str, ...] = ("pelvis",)
+#: Reference hip-centre models the harness offers (``--hip-centre``).
+HIP_CENTRE_METHODS: tuple[str, ...] = ("harrington", "functional")
+#: Exercises pooled for a subject's functional hip centre: the lower-limb ones
+#: move the hip in the sagittal and frontal planes (no single one does enough,
+#: see MIN_EXCURSION_MM); the arm exercises add only standing frames.
+FUNCTIONAL_HIP_EXERCISES: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
+#: Frames kept for the functional fit: every 5th (20 Hz; 100 Hz samples of
+#: skin markers are strongly correlated and only cost time).
+FUNCTIONAL_HIP_STEP = 5
 
 
 @dataclass(frozen=True)
@@ -200,14 +216,69 @@ def mark_exercised_side(pairs: list[Pair]) -> list[Pair]:
     return out
 
 
-def collect_pairs(root: Path) -> tuple[list[Pair], list[str]]:
-    """Every (repetition, measure, side) figure pair, and the repetitions skipped and why."""
+HipCentres = dict[int, dict[str, np.ndarray]]
+
+
+def functional_hips(root: Path) -> tuple[dict[int, dict[str, FunctionalHip]], list[str]]:
+    """Per subject, functional hip centres from their own Vicon markers (never the Kinect).
+
+    Pools the subject's lower-limb repetitions (correct and incorrect) in the
+    folder; a subject whose motion cannot locate a centre keeps Harrington's
+    regression, and the note says so.
+    """
+    trials: dict[int, list[np.ndarray]] = {}
+    for rep in list_repetitions(root):
+        if rep.exercise not in FUNCTIONAL_HIP_EXERCISES:
+            continue
+        try:
+            markers = load_vicon_markers_mm(rep.vicon_positions)
+        except DatasetError:
+            continue
+        filled = fill_marker_gaps(markers, PLUG_IN_GAIT_MARKERS)[::FUNCTIONAL_HIP_STEP]
+        trials.setdefault(rep.subject, []).append(filled)
+    fits: dict[int, dict[str, FunctionalHip]] = {}
+    notes: list[str] = []
+    for subject, subject_trials in sorted(trials.items()):
+        try:
+            fits[subject] = functional_hip_centres(subject_trials, PLUG_IN_GAIT_MARKERS, step=1)
+        except DegenerateMotionError as exc:
+            notes.append(f"s{subject:02d}: no functional hip centre ({exc}); Harrington kept")
+    return fits, notes
+
+
+def functional_hip_summary(fits: dict[int, dict[str, FunctionalHip]]) -> dict[str, Any]:
+    """Per subject and side: centres (pelvis frame, mm), distance to Harrington, fit quality."""
+    return {
+        f"s{subject:02d}": {
+            side: {
+                "centre_mm": [round(float(v), 1) for v in f.centre_mm],
+                "harrington_mm": [round(float(v), 1) for v in f.harrington_mm],
+                "distance_mm": round(f.distance_from_harrington_mm, 1),
+                "rms_residual_mm": round(f.fit.rms_residual, 1),
+                "centre_se_mm": round(f.fit.centre_se, 2),
+                "min_excursion_mm": round(f.fit.min_excursion, 1),
+            }
+            for side, f in sides.items()
+        }
+        for subject, sides in sorted(fits.items())
+    }
+
+
+def collect_pairs(
+    root: Path, hip_centres: HipCentres | None = None
+) -> tuple[list[Pair], list[str]]:
+    """Every (repetition, measure, side) figure pair, and the repetitions skipped and why.
+
+    ``hip_centres`` (subject -> side -> pelvis-frame centre, mm) replaces
+    Harrington's regression in the reference for the subjects it names.
+    """
     pairs: list[Pair] = []
     skipped: list[str] = []
     for rep in list_repetitions(root):
         ex = BY_UIPRMD_ID[rep.exercise]
+        hips = (hip_centres or {}).get(rep.subject)
         try:
-            kin_seq, ref_seq = kinect_sequence(rep), vicon_sequence(rep)
+            kin_seq, ref_seq = kinect_sequence(rep), vicon_sequence(rep, hips)
             kin = analyse_session(kin_seq, exercise=ex.name, calibration=IDENTITY)
             ref = analyse_session(ref_seq, exercise=ex.name, calibration=IDENTITY)
         except (DatasetError, AnalysisError) as exc:
@@ -433,7 +504,9 @@ def bland_altman_plots(rows: list[dict[str, Any]], out_dir: Path) -> list[str]:
 VICON_KNEE_FLEXION_COLUMN: dict[str, int] = {"left": 19 * 3, "right": 20 * 3}
 
 
-def vicon_angle_check(root: Path) -> dict[str, dict[str, float]] | None:
+def vicon_angle_check(
+    root: Path, hip_centres: HipCentres | None = None
+) -> dict[str, dict[str, float]] | None:
     """Our marker-based knee flexion against Vicon's own, per repetition (where shipped).
 
     Over the exercises prescribed for knee flexion: ROM and peak differences
@@ -457,7 +530,7 @@ def vicon_angle_check(root: Path) -> dict[str, dict[str, float]] | None:
             continue
         try:
             vicon = np.loadtxt(angles, delimiter=",", ndmin=2)
-            clean, _ = condition(vicon_sequence(rep))
+            clean, _ = condition(vicon_sequence(rep, (hip_centres or {}).get(rep.subject)))
         except (OSError, ValueError, AnalysisError):
             continue
         if vicon.shape != (clean.n_frames, 117) or clean.n_frames < 10:
@@ -488,9 +561,21 @@ def vicon_angle_check(root: Path) -> dict[str, dict[str, float]] | None:
     return out
 
 
-def run(root: Path, *, loso: bool, write_model: Path | None = None) -> dict[str, Any]:
-    """Collect, (fit,) evaluate; returns everything the report needs."""
-    pairs, skipped = collect_pairs(root)
+def run(
+    root: Path, *, loso: bool, write_model: Path | None = None, hip_centre: str = "harrington"
+) -> dict[str, Any]:
+    """Collect, (fit,) evaluate; returns everything the report needs.
+
+    ``hip_centre``: the reference's hip model, one of HIP_CENTRE_METHODS.
+    """
+    if hip_centre not in HIP_CENTRE_METHODS:
+        raise ValueError(f"hip_centre must be one of {HIP_CENTRE_METHODS}, got {hip_centre!r}")
+    fits: dict[int, dict[str, FunctionalHip]] = {}
+    hip_notes: list[str] = []
+    if hip_centre == "functional":
+        fits, hip_notes = functional_hips(root)
+    hips = {s: {side: f.centre_mm for side, f in sides.items()} for s, sides in fits.items()}
+    pairs, skipped = collect_pairs(root, hips)
     shipped = load_model("kinect_v2")
     rows = evaluate(pairs, loso=loso, shipped=shipped)
     final = None
@@ -516,5 +601,8 @@ def run(root: Path, *, loso: bool, write_model: Path | None = None) -> dict[str,
         "table_correct": table(rows, correct=True),
         "table_incorrect": table(rows, correct=False),
         "model": final or shipped,
-        "vicon_angle_check": vicon_angle_check(root),
+        "vicon_angle_check": vicon_angle_check(root, hips),
+        "hip_centre": hip_centre,
+        "functional_hip": functional_hip_summary(fits) if fits else None,
+        "hip_notes": hip_notes,
     }
