@@ -1,15 +1,20 @@
 """Speed of the whole agent path at 640×480: frames/second and latency per stage.
 
 The frames are a real RealSense recording (written at start-up from the
-synthetic patient through the SDK's software device), so the ``source``
-stage is the genuine SDK work a live camera costs: playback, ``rs.align`` to
-colour, spatial + temporal + hole-filling filters. Then BlazePose (2D),
+synthetic patient through the SDK's software device, with a D435-like
+depth imager: its own 75° view, colour 15 mm aside), played back by the SDK.
+The recording is written uncompressed: the SDK recorder's LZ4 compression
+costs ~8 ms of CPU per frame pair to decompress, work a live camera does not
+do (it is measured separately, ``playback_lz4_ms``). Then BlazePose (2D),
 lifting (the shipped ONNX lifter; a missing or modified one stops the
-benchmark, as it stops the agent), depth fusion and One-Euro smoothing.
+benchmark, as it stops the agent), depth fusion (keypoints mapped into the
+unaligned depth image) and One-Euro smoothing.
 
-Two runs: ``tracking`` (BlazePose follows the previous frame's region — the
-normal case) and ``detection`` (the person detector runs on every frame —
-the worst case, e.g. after the patient leaves the view).
+Runs: ``tracking`` (BlazePose follows the previous frame's region — the
+normal case), ``detection`` (the person detector runs on every frame — the
+worst case, e.g. after the patient leaves the view) and
+``tracking_sdk_align`` (the whole-frame SDK path the agent used before:
+``rs.align`` + spatial/temporal/hole-filling filters, for comparison).
 
 Usage: python bench/bench_agent.py [--frames 90] [--threads 1]
 The last line is one JSON object. Timings depend on what else the machine is
@@ -60,9 +65,9 @@ def stats(values: list[float]) -> dict[str, float]:
     }
 
 
-def run(path: Path, pose2d, lifter, warmup: int = 5) -> dict:
+def run(path: Path, pose2d, lifter, warmup: int = 5, *, sdk_align: bool = False) -> dict:
     pipe = SkeletonPipeline(pose2d=pose2d, lifter=lifter)
-    seq = pipe.run(RealSenseSource(path=path))
+    seq = pipe.run(RealSenseSource(path=path, align=sdk_align, filters=sdk_align))
     per_stage = {s: pipe.timings_ms[s][warmup:] for s in STAGES}
     total = np.sum([per_stage[s] for s in STAGES], axis=0)
     return {
@@ -74,12 +79,29 @@ def run(path: Path, pose2d, lifter, warmup: int = 5) -> dict:
     }
 
 
+def playback_ms(path: Path) -> float:
+    """Mean wall time per frame pair of bare SDK playback of ``path`` (no conversion)."""
+    src = RealSenseSource(path=path)
+    src.open()
+    try:
+        t0 = time.perf_counter()
+        n = 0
+        while True:
+            ok, _fs = src._syncer.try_wait_for_frames(200)
+            if not ok:
+                break
+            n += 1
+        return (time.perf_counter() - t0 - 0.2) * 1e3 / max(n, 1)
+    finally:
+        src.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=90)
     ap.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads")
     args = ap.parse_args()
-    src = SyntheticSource(SyntheticConfig(exercise=7, distance_m=2.5, repeat=10))
+    src = SyntheticSource(SyntheticConfig(exercise=7, distance_m=2.5, repeat=10, registered=False))
     src.open()
     frames, render_ms = [], []
     for _ in range(args.frames):
@@ -88,12 +110,16 @@ def main() -> None:
         render_ms.append((time.perf_counter() - t0) * 1e3)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db3"
-        write_realsense_recording(path, frames)
+        write_realsense_recording(path, frames, compress=False)
+        lz4 = Path(tmp) / "bench-lz4.db3"
+        write_realsense_recording(lz4, frames, compress=True)
+        playback = {"uncompressed": playback_ms(path), "lz4": playback_ms(lz4)}
         blazepose = BlazePose(threads=args.threads)
         lifter = default_lifter()
         results = {
             "tracking": run(path, blazepose, lifter),
             "detection": run(path, DetectEveryFrame(blazepose), lifter),
+            "tracking_sdk_align": run(path, blazepose, lifter, sdk_align=True),
         }
     for mode, r in results.items():
         print(f"{mode:9s}: {r['fps']:5.1f} FPS, latency p50 {r['latency']['p50_ms']} ms "
@@ -106,6 +132,8 @@ def main() -> None:
         "resolution": "640x480",
         "threads": args.threads,
         "synthetic_render_ms_not_in_path": stats(render_ms),
+        "playback_uncompressed_ms": round(playback["uncompressed"], 2),
+        "playback_lz4_ms": round(playback["lz4"], 2),
         **results,
     }
     print(json.dumps(report))

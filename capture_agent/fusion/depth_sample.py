@@ -36,7 +36,9 @@ def densest_band(values_m: np.ndarray, band_m: float) -> tuple[float, int]:
     counts = ends - np.arange(v.size)
     i = int(np.argmax(counts))
     n = int(counts[i])
-    return float(np.median(v[i : i + n])), n
+    # v is sorted, so the band's median is its middle element(s): np.median would
+    # sort again and costs ~50 µs a call, 33 calls a frame
+    return 0.5 * float(v[i + (n - 1) // 2] + v[i + n // 2]), n
 
 
 def robust_depth_m(
