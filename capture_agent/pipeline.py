@@ -209,6 +209,10 @@ class SkeletonPipeline:
                 meta.setdefault("depth_scale_m", first.depth_scale_m)
             if first.depth_to_colour is not None:
                 meta.setdefault("depth_to_colour", first.depth_to_colour.as_dict())
+            if first.has_depth:  # who put depth on the colour grid: the camera/SDK, or fusion
+                meta.setdefault(
+                    "depth_registration", "source" if first.depth_registered else "keypoints"
+                )
         return self.sequence(meta)
 
     def sequence(self, metadata: dict[str, Any] | None = None) -> SkeletonSequence:

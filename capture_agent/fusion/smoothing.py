@@ -6,10 +6,17 @@ screen). The One-Euro filter raises its cut-off with speed, so it smooths
 holds hard and follows movements closely. It is causal (no look-ahead), so
 it adds no buffering latency to the live preview.
 
-Defaults (min cut-off 1 Hz, β = 4 s/m) measured on 1 cm white noise at 30 Hz
-(``tests/capture_agent/test_fusion.py``): jitter at rest cut to ~36 %, lag
-~32 ms following a 0.5 m/s movement and ~52 ms at 0.2 m/s — about one to two
-frames, below what a therapist watching a preview can notice.
+Defaults (min cut-off 0.5 Hz, β = 40 s/m) were *chosen on data*, by
+``python bench/select_smoothing.py --pose2d blazepose --distances 2.5 3.5``:
+a grid over (min cut-off, β) scored by the fused skeleton's angle error on
+the prescribed measures of UI-PRMD subjects s04 and s05 only, so the accuracy
+figures reported on s01–s03 never saw the choice. There the primary angle MAE
+went from 7.27° (the earlier hand-set 1 Hz / 4 s/m) to 6.24° (6.66° unsmoothed):
+the old filter's lag cost more than its smoothing gained. On 1 cm white noise
+at 30 Hz (``tests/capture_agent/test_fusion.py``) the chosen filter cuts
+jitter at rest to ~56 % and lags ~7 ms behind a 0.5 m/s movement, ~14 ms at
+0.2 m/s (the old one: 36 %, 32 ms, 52 ms). The recorded skeleton is filtered
+again, zero-phase, by ``analysis`` before any figure is computed.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ class OneEuroFilter:
     """
 
     def __init__(
-        self, *, min_cutoff_hz: float = 1.0, beta: float = 4.0, d_cutoff_hz: float = 1.0
+        self, *, min_cutoff_hz: float = 0.5, beta: float = 40.0, d_cutoff_hz: float = 1.0
     ) -> None:
         self.min_cutoff_hz = min_cutoff_hz
         self.beta = beta

@@ -47,15 +47,18 @@ def test_synthetic_source(blazepose):
     assert seq.metadata["device"] == "synthetic" and "colour_intrinsics" in seq.metadata
 
 
-def test_realsense_recording(blazepose, tmp_path):
+@pytest.mark.parametrize("registered", [True, False])
+def test_realsense_recording(blazepose, tmp_path, registered):
+    """Depth registered in the file, and a D435-like file whose depth the fusion maps itself."""
     from capture_agent.sources.realsense_recording import write_realsense_recording
 
-    _, frames = synthetic(5, exercise=7)
+    _, frames = synthetic(5, exercise=7, registered=registered)
     path = tmp_path / "s.db3"
     write_realsense_recording(path, frames)
     seq = SkeletonPipeline(pose2d=blazepose).run(open_source(f"realsense:{path}"))
     _check(seq, min_frames=4, depth=True)
     assert seq.metadata["depth_scale_m"] == pytest.approx(0.001)
+    assert seq.metadata["depth_registration"] == "keypoints"  # the default: no rs.align
     z = seq.positions_m[:, JOINT_INDEX["pelvis"], 2]
     assert np.median(z) == pytest.approx(
         np.nanmedian([f.ground_truth_m[0, 2] for f in frames]), abs=0.12
