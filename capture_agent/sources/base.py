@@ -45,8 +45,14 @@ class RecordingFormatError(SourceError):
 class CameraIntrinsics:
     """Pinhole intrinsics in pixels (OpenCV convention: (0, 0) is the centre of the top-left pixel).
 
-    ``distortion`` holds OpenCV-ordered coefficients (k1, k2, p1, p2, k3[, k4, k5, k6]);
-    all zeros for an undistorted image (RealSense colour, aligned depth).
+    ``distortion`` holds the lens coefficients, empty or all zeros for an
+    undistorted image; ``distortion_model`` says how to read them: ``opencv``
+    (k1, k2, p1, p2, k3[, k4, k5, k6], as the Azure Kinect calibration gives
+    them) or ``realsense:<model>`` (a librealsense ``rs2_distortion`` such as
+    ``inverse_brown_conrady``, whose coefficients mean something else). With
+    non-zero coefficients :meth:`project` and :meth:`deproject` follow the lens:
+    RealSense models through the SDK's own ``rs2_project_point_to_pixel`` /
+    ``rs2_deproject_pixel_to_point``, OpenCV models through OpenCV.
     """
 
     width: int
@@ -56,6 +62,11 @@ class CameraIntrinsics:
     cx: float
     cy: float
     distortion: tuple[float, ...] = ()
+    distortion_model: str = "opencv"
+
+    @property
+    def is_distorted(self) -> bool:
+        return any(c != 0.0 for c in self.distortion)
 
     @classmethod
     def from_fov(cls, width: int, height: int, horizontal_fov_deg: float) -> CameraIntrinsics:
@@ -69,7 +80,10 @@ class CameraIntrinsics:
 
     def key(self) -> tuple[Any, ...]:
         """Hashable identity (for caching per-camera tables)."""
-        return (self.width, self.height, self.fx, self.fy, self.cx, self.cy, self.distortion)
+        return (
+            self.width, self.height, self.fx, self.fy, self.cx, self.cy,
+            self.distortion, self.distortion_model,
+        )  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -80,11 +94,14 @@ class CameraIntrinsics:
             "cx": self.cx,
             "cy": self.cy,
             "distortion": list(self.distortion),
+            "distortion_model": self.distortion_model,
         }
 
     def project(self, points_m: np.ndarray) -> np.ndarray:
-        """(..., 3) camera-frame metres → (..., 2) pixels (ideal pinhole, no distortion)."""
+        """(..., 3) camera-frame metres → (..., 2) pixels, through the lens model if any."""
         p = np.asarray(points_m, dtype=np.float64)
+        if self.is_distorted:
+            return self._lens("project", p)
         z = np.where(p[..., 2] > 1e-6, p[..., 2], np.nan)
         return np.stack((self.fx * p[..., 0] / z + self.cx, self.fy * p[..., 1] / z + self.cy), -1)
 
@@ -92,9 +109,40 @@ class CameraIntrinsics:
         """(..., 2) pixels and (...) depth in metres → (..., 3) camera-frame metres."""
         xy = np.asarray(xy_px, dtype=np.float64)
         z = np.asarray(depth_m, dtype=np.float64)
+        if self.is_distorted:
+            return self._lens("deproject", xy, np.broadcast_to(z, xy.shape[:-1]))
         x = (xy[..., 0] - self.cx) / self.fx * z
         y = (xy[..., 1] - self.cy) / self.fy * z
         return np.stack((x, y, z), -1)
+
+    def _lens(self, op: str, a: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
+        """Projection through the lens: the SDK's for RealSense models, else OpenCV's."""
+        shape = a.shape[:-1]
+        flat = a.reshape(-1, a.shape[-1])
+        if self.distortion_model.startswith("realsense:"):
+            from capture_agent.sources.realsense import sdk_deproject, sdk_project
+
+            if op == "project":
+                out = sdk_project(self, flat)
+            else:
+                out = sdk_deproject(self, flat, np.asarray(z, dtype=np.float64).reshape(-1))
+            return out.reshape(*shape, out.shape[-1])
+        import cv2
+
+        dist = np.asarray(self.distortion, dtype=np.float64)
+        if op == "project":
+            ok = flat[:, 2] > 1e-6
+            out = np.full((len(flat), 2), np.nan)
+            if ok.any():
+                uv, _ = cv2.projectPoints(
+                    flat[ok].reshape(-1, 1, 3), np.zeros(3), np.zeros(3), self.matrix, dist
+                )
+                out[ok] = uv.reshape(-1, 2)
+            return out.reshape(*shape, 2)
+        rays = cv2.undistortPoints(flat.reshape(-1, 1, 2), self.matrix, dist).reshape(-1, 2)
+        zz = np.asarray(z, dtype=np.float64).reshape(-1)
+        out = np.column_stack((rays[:, 0] * zz, rays[:, 1] * zz, zz))
+        return out.reshape(*shape, 3)
 
 
 @dataclass(frozen=True)

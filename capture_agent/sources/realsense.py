@@ -22,6 +22,7 @@ pyrealsense2 needs Debian's ``libusb-1.0-0`` to import.
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import threading
@@ -128,7 +129,44 @@ def _intrinsics(intr: Any) -> CameraIntrinsics:
         cx=float(intr.ppx),
         cy=float(intr.ppy),
         distortion=tuple(float(c) for c in intr.coeffs) if any(intr.coeffs) else (),
+        distortion_model=f"realsense:{intr.model.name}",
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _sdk_intrinsics(key: tuple) -> Any:
+    rs = import_rs()
+    width, height, fx, fy, cx, cy, coeffs, model = key
+    out = rs.intrinsics()
+    out.width, out.height, out.fx, out.fy, out.ppx, out.ppy = width, height, fx, fy, cx, cy
+    name = model.split(":", 1)[1]
+    if not hasattr(rs.distortion, name):
+        raise SourceError(f"unknown RealSense distortion model {name!r}")
+    out.model = getattr(rs.distortion, name)
+    out.coeffs = list(coeffs) + [0.0] * (5 - len(coeffs))
+    return out
+
+
+def sdk_project(intr: CameraIntrinsics, points_m: np.ndarray) -> np.ndarray:
+    """(N, 3) → (N, 2) pixels by the SDK's ``rs2_project_point_to_pixel`` (~0.4 µs a point)."""
+    rs = import_rs()
+    k = _sdk_intrinsics(intr.key())
+    out = np.full((len(points_m), 2), np.nan)
+    for i, p in enumerate(points_m):
+        if np.isfinite(p).all() and p[2] > 1e-6:
+            out[i] = rs.rs2_project_point_to_pixel(k, [float(v) for v in p])
+    return out
+
+
+def sdk_deproject(intr: CameraIntrinsics, xy_px: np.ndarray, depth_m: np.ndarray) -> np.ndarray:
+    """(N, 2) pixels + (N,) metres → (N, 3) by the SDK's ``rs2_deproject_pixel_to_point``."""
+    rs = import_rs()
+    k = _sdk_intrinsics(intr.key())
+    out = np.full((len(xy_px), 3), np.nan)
+    for i, (xy, z) in enumerate(zip(xy_px, depth_m, strict=True)):
+        if np.isfinite(xy).all() and np.isfinite(z):
+            out[i] = rs.rs2_deproject_pixel_to_point(k, [float(xy[0]), float(xy[1])], float(z))
+    return out
 
 
 class RealSenseSource(FrameSource):

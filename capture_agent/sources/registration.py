@@ -24,7 +24,9 @@ class DepthRegistration:
         u, v = np.meshgrid(np.arange(depth.width), np.arange(depth.height))
         pix = np.stack((u, v), -1).reshape(-1, 1, 2).astype(np.float64)
         dist = np.asarray(depth.distortion or (), dtype=np.float64)
-        if np.any(dist):
+        if np.any(dist) and depth.distortion_model != "opencv":
+            rays = depth.deproject(pix.reshape(-1, 2), np.ones(len(pix)))[:, :2]
+        elif np.any(dist):
             rays = cv2.undistortPoints(pix, depth.matrix, dist).reshape(-1, 2)
         else:
             rays = np.column_stack(
@@ -32,7 +34,11 @@ class DepthRegistration:
             )
         self._rays = np.column_stack((rays, np.ones(len(rays))))  # (N, 3) at z = 1
         c_dist = np.asarray(colour.distortion or (), dtype=np.float64)
-        self._c_dist = c_dist if np.any(c_dist) else np.zeros(0)
+        # OpenCV lenses (Azure Kinect) vectorised here; other models (RealSense's own,
+        # called point by point through the SDK) go through CameraIntrinsics.project
+        self._c_dist = (
+            c_dist if np.any(c_dist) and colour.distortion_model == "opencv" else np.zeros(0)
+        )
 
     def __call__(self, depth_units: np.ndarray, depth_scale_m: float) -> np.ndarray:
         """uint16 depth in the depth camera → uint16 depth (same units) in the colour grid."""

@@ -4,6 +4,7 @@
 |---|---|
 | ``realsense://`` / ``realsense://SERIAL`` | live RealSense (first / by serial) |
 | ``realsense:PATH`` | RealSense recording (.bag, .db3) |
+| ``…?align=1`` (either RealSense form) | the SDK's ``rs.align`` + filters on whole frames |
 | ``kinect://N`` | live Azure Kinect / Orbbec Femto (K4A) device N |
 | ``kinect:PATH.mkv`` | Azure Kinect recording |
 | ``webcam:N`` | OpenCV camera N (colour only) |
@@ -15,6 +16,8 @@ a video.
 """
 
 from __future__ import annotations
+
+from urllib.parse import parse_qs
 
 from capture_agent.sources.base import DeviceInfo, FrameSource, SourceError, SourceURIError
 
@@ -32,11 +35,13 @@ def open_source(uri: str) -> FrameSource:
     if scheme == "realsense":
         from capture_agent.sources.realsense import RealSenseSource
 
+        rest, align = _realsense_options(rest)
+        options = {"align": align, "filters": align}
         if rest.startswith("//"):
-            return RealSenseSource(serial=rest[2:], uri=uri)
+            return RealSenseSource(serial=rest[2:], uri=uri, **options)
         if not rest:
             raise SourceURIError("realsense: needs a recording path or //SERIAL")
-        return RealSenseSource(path=rest, uri=uri)
+        return RealSenseSource(path=rest, uri=uri, **options)
     if scheme == "kinect":
         from capture_agent.sources.kinect import KinectSource
 
@@ -66,6 +71,23 @@ def open_source(uri: str) -> FrameSource:
 
         return SyntheticSource.from_uri(uri)
     raise SourceURIError(f"unknown source scheme {scheme!r}; known: {', '.join(SCHEMES)}")
+
+
+def _realsense_options(rest: str) -> tuple[str, bool]:
+    """``PATH?align=1`` → (PATH, True). Only ``align`` (0/1) is known."""
+    if "?" not in rest:
+        return rest, False
+    rest, query = rest.rsplit("?", 1)
+    params = parse_qs(query, keep_blank_values=True)
+    unknown = set(params) - {"align"}
+    if unknown:
+        raise SourceURIError(
+            f"realsense source: unknown option {', '.join(sorted(unknown))}; known: align"
+        )
+    value = params.get("align", ["0"])[-1]
+    if value not in ("0", "1"):
+        raise SourceURIError(f"realsense source: align={value!r} must be 0 or 1")
+    return rest, value == "1"
 
 
 def list_devices() -> tuple[list[DeviceInfo], list[str]]:

@@ -34,6 +34,7 @@ rs_timeout = pytest.mark.timeout(120)
     [
         ("realsense://123", RealSenseSource),
         ("realsense:/tmp/x.db3", RealSenseSource),
+        ("realsense:/tmp/x.db3?align=1", RealSenseSource),
         ("kinect://0", KinectSource),
         ("kinect:/tmp/x.mkv", KinectSource),
         ("webcam:0", OpenCVSource),
@@ -48,11 +49,53 @@ def test_uri_dispatch(uri, kind):
 @pytest.mark.parametrize(
     "uri",
     ["nonsense", "ftp:x", "kinect:/tmp/x.avi", "kinect://one", "webcam:x", "synthetic:?colour=red",
-     "synthetic:?distance=20", "realsense:"],
+     "synthetic:?distance=20", "realsense:", "realsense:/tmp/x.db3?align=yes",
+     "realsense://123?colour=1"],
 )  # fmt: skip
 def test_bad_uri_is_rejected_by_name(uri):
     with pytest.raises(SourceURIError):
         open_source(uri)
+
+
+def test_realsense_uri_chooses_keypoint_mapping_or_sdk_alignment():
+    raw = open_source("realsense:/tmp/x.db3")
+    assert (raw.align, raw.filters, str(raw.path)) == (False, False, "/tmp/x.db3")
+    sdk = open_source("realsense://123?align=1")
+    assert (sdk.align, sdk.filters, sdk.serial) == (True, True, "123")
+
+
+def test_realsense_lens_model_goes_through_the_sdk():
+    """A RealSense colour lens (inverse Brown-Conrady) is projected as the SDK projects it."""
+    import pyrealsense2 as rs
+
+    from capture_agent.sources.base import CameraIntrinsics
+
+    coeffs = (0.12, -0.06, 0.001, 0.002, 0.01)
+    intr = CameraIntrinsics(640, 480, 600.0, 600.0, 320.0, 240.0, coeffs,
+                            "realsense:inverse_brown_conrady")  # fmt: skip
+    sdk = rs.intrinsics()
+    sdk.width, sdk.height, sdk.fx, sdk.fy, sdk.ppx, sdk.ppy = 640, 480, 600.0, 600.0, 320.0, 240.0
+    sdk.model, sdk.coeffs = rs.distortion.inverse_brown_conrady, list(coeffs)
+    xy = np.array([[10.0, 12.0], [320.0, 240.0], [600.0, 450.0]])
+    z = np.array([1.5, 2.5, 3.5])
+    pts = intr.deproject(xy, z)
+    want = [
+        rs.rs2_deproject_pixel_to_point(sdk, list(p), float(d)) for p, d in zip(xy, z, strict=True)
+    ]
+    assert np.allclose(pts, want, atol=1e-6)
+    assert np.allclose(intr.project(pts), xy, atol=1e-3)  # round trip
+    pinhole = CameraIntrinsics(640, 480, 600.0, 600.0, 320.0, 240.0)
+    assert np.abs(pinhole.deproject(xy, z) - pts)[0].max() > 0.01  # the lens matters at a corner
+
+
+def test_opencv_lens_model_round_trips():
+    from capture_agent.sources.base import CameraIntrinsics
+
+    intr = CameraIntrinsics(1280, 720, 610.0, 610.0, 640.0, 360.0, (0.08, -0.06, 0.001, -0.0005, 0.02))
+    xy = np.array([[20.0, 30.0], [640.0, 360.0], [1200.0, 700.0]])
+    pts = intr.deproject(xy, np.array([2.0, 2.0, 2.0]))
+    assert np.allclose(intr.project(pts), xy, atol=0.05)
+    assert pts[1] == pytest.approx([0.0, 0.0, 2.0])
 
 
 def test_missing_recording_is_a_format_error(tmp_path):
