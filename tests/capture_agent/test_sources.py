@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import types
 
@@ -91,7 +92,9 @@ def test_realsense_lens_model_goes_through_the_sdk():
 def test_opencv_lens_model_round_trips():
     from capture_agent.sources.base import CameraIntrinsics
 
-    intr = CameraIntrinsics(1280, 720, 610.0, 610.0, 640.0, 360.0, (0.08, -0.06, 0.001, -0.0005, 0.02))
+    intr = CameraIntrinsics(
+        1280, 720, 610.0, 610.0, 640.0, 360.0, (0.08, -0.06, 0.001, -0.0005, 0.02)
+    )
     xy = np.array([[20.0, 30.0], [640.0, 360.0], [1200.0, 700.0]])
     pts = intr.deproject(xy, np.array([2.0, 2.0, 2.0]))
     assert np.allclose(intr.project(pts), xy, atol=0.05)
@@ -385,20 +388,43 @@ def test_kinect_mkv_plays_without_the_sdk(kinect_recording):
     assert f.colour_intrinsics.cx == pytest.approx(colour_intr.cx, abs=1e-3)
     assert f.depth_intrinsics.cy == pytest.approx(depth_intr.cy, abs=1e-3)
     assert np.allclose(f.depth_to_colour.translation_m, K4A_DEPTH_TO_COLOUR.translation_m)
-    assert f.depth.shape == (720, 1280)
-    # registered depth agrees with the colour camera's own view of the body
+    # by default the depth stays as recorded; fusion maps the keypoints into it
+    assert not f.depth_registered and np.array_equal(f.depth, pairs[0][1])
+    assert f.registered_depth().shape == (720, 1280)
     assert np.abs(f.colour_rgb.astype(int) - pairs[0][0].astype(int)).mean() < 6  # MJPEG loss
 
 
-def test_kinect_registration_puts_depth_where_the_colour_camera_sees_it(kinect_recording):
+@pytest.mark.parametrize("register", [True, False])
+def test_kinect_registration_puts_depth_where_the_colour_camera_sees_it(kinect_recording, register):
+    """Registered by the source, or on demand (``registered_depth``) from the raw track."""
     path, _pairs, _d, colour_intr, truth = kinect_recording
-    with KinectSource(path=path) as src:
+    with KinectSource(path=path, register=register) as src:
         f = src.read()
+    assert f.depth_registered == register
+    f = dataclasses.replace(f, depth=f.registered_depth(), depth_registered=True)
     pelvis = truth[0][0]
     u, v = colour_intr.project(pelvis[None])[0].round().astype(int)
     patch = f.depth[v - 3 : v + 4, u - 3 : u + 4].astype(float)
     z = np.median(patch[patch > 0]) / 1000
     assert z == pytest.approx(pelvis[2] - 0.09, abs=0.06)  # pelvis surface, ~9 cm in front
+
+
+def test_kinect_fusion_from_the_raw_track_matches_registered_depth(kinect_recording):
+    """Keypoints mapped into the recorded depth (default) against whole-frame registration."""
+    path, _pairs, _d, _c, truth = kinect_recording
+    err = {}
+    for register in (True, False):
+        fusion, e = DepthFusion(), []
+        with KinectSource(path=path, register=register) as src:
+            for f, want in zip(src, truth, strict=True):
+                pose = ProjectedTruthPose2D(f.colour_intrinsics, sigma_frac=0.0)
+                pose.set_truth(want)
+                fused = fusion.fuse(pose.estimate(f.colour_rgb), f, None)
+                ok = (fused.source == JointSource.DEPTH) & np.isfinite(want).all(1)
+                e.extend(np.linalg.norm(fused.positions_m[ok] - want[ok], axis=1))
+        err[register] = (float(np.mean(e)) * 1000, len(e))
+    assert err[False][1] >= err[True][1] - 2  # the same joints measured, give or take
+    assert err[False][0] < err[True][0] + 3.0 and err[False][0] < 35.0, err
 
 
 def test_kinect_without_libk4a_reports_clearly(monkeypatch):
