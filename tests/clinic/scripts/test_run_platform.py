@@ -72,8 +72,11 @@ def test_platform_starts_and_stops_cleanly_on_ctrl_c(tmp_path):
     try:
         deadline = time.monotonic() + 120
         web_ok = False
+        # web, worker and beat each announce themselves in their own time: wait for all three
         while time.monotonic() < deadline and not (
-            web_ok and any(b"ready." in line for line in lines)
+            web_ok
+            and any(b"ready." in line for line in lines)
+            and any(b"beat: Starting" in line for line in lines)
         ):
             assert process.poll() is None, b"".join(lines).decode(errors="replace")
             try:
