@@ -62,7 +62,7 @@ def test_quantised_round_trip_is_within_half_a_grid_step() -> None:
     seq = _sequence()
     header, opened = _open(_seal(seq))
     assert header.exercise == "knee_flexion"
-    assert header.payload_encoding == wire.ENCODING_QUANTISED
+    assert header.payload_encoding == wire.ENCODING_QUANTISED_XZ  # the agent's default
     assert np.max(np.abs(opened.positions_m - seq.positions_m)) <= wire.POSITION_STEP_M / 2 + 1e-6
     assert np.max(np.abs(opened.confidence - seq.confidence)) <= 0.5 / 255 + 1e-6
     assert np.max(np.abs(opened.timestamps_s - seq.timestamps_s)) <= 0.5e-6
@@ -214,15 +214,33 @@ def test_header_with_missing_field_is_malformed() -> None:
         wire.parse(data)
 
 
-def test_decompression_bomb_is_refused() -> None:
+def test_zlib_and_xz_carry_the_same_quantised_skeleton() -> None:
+    """Earlier agents' zlib envelopes still open; xz is the same payload, smaller on jitter."""
+    seq = _sequence()
+    zl = _seal(seq, payload_encoding=wire.ENCODING_QUANTISED)
+    xz = _seal(seq, payload_encoding=wire.ENCODING_QUANTISED_XZ)
+    (h_zl, a), (h_xz, b) = _open(zl), _open(xz)
+    assert (h_zl.payload_encoding, h_xz.payload_encoding) == ("skeleton-q1+zlib", "skeleton-q1+xz")
+    assert a.equals(b) and a.equals(wire.quantise(seq))
+    assert len(xz) < len(zl)  # 1 cm jitter on every joint: LZMA's larger model wins
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [
+        (wire.ENCODING_QUANTISED, zlib.compress),
+        (wire.ENCODING_QUANTISED_XZ, lambda b: __import__("lzma").compress(b)),
+    ],
+)
+def test_decompression_bomb_is_refused(encoding, compress) -> None:
     """A payload that inflates beyond its declared size never reaches the parser."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     seq = _sequence()
     rnd = wire._Randomness.fresh()
-    data = _seal(seq, _randomness=rnd)
+    data = _seal(seq, _randomness=rnd, payload_encoding=encoding)
     env = wire.parse(data)
-    bomb = zlib.compress(b"\0" * (env.header.payload_bytes * 50))
+    bomb = compress(b"\0" * (env.header.payload_bytes * 50))
     ciphertext = AESGCM(rnd.data_key).encrypt(rnd.payload_nonce, bomb, env.header_bytes)
     forged = wire.Envelope(
         env.header,
@@ -235,6 +253,35 @@ def test_decompression_bomb_is_refused() -> None:
     )
     with pytest.raises(wire.InvalidPayloadError, match="declared"):
         wire.open_sequence(forged, SERVER_KEY)
+
+
+def test_xz_stream_that_is_not_xz_or_asks_for_too_much_memory_is_refused(monkeypatch) -> None:
+    """The decoder's memory is bounded: a stream wanting a larger dictionary is refused.
+
+    Preset 6 asks for an 8 MiB dictionary; with the bound lowered to 1 MiB the
+    same stream must be refused (a real 64 MiB+ dictionary would need GBs to
+    *compress* in a test).
+    """
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    seq = _sequence()
+    rnd = wire._Randomness.fresh()
+    env = wire.parse(_seal(seq, _randomness=rnd, payload_encoding=wire.ENCODING_QUANTISED_XZ))
+    payload = wire.encode_payload(seq, wire.ENCODING_QUANTISED_XZ)
+
+    def forged(compressed: bytes) -> wire.Envelope:
+        ciphertext = AESGCM(rnd.data_key).encrypt(rnd.payload_nonce, compressed, env.header_bytes)
+        return wire.Envelope(
+            env.header, env.header_bytes, env.signed_prefix,
+            env.body[: 32 + 12 + 48 + 12] + ciphertext, b"", b"", b"",
+        )  # fmt: skip
+
+    with pytest.raises(wire.InvalidPayloadError, match="does not decompress"):
+        wire.open_sequence(forged(zlib.compress(payload)), SERVER_KEY)  # zlib bytes, xz label
+    assert wire.open_sequence(forged(wire._compress(payload, "skeleton-q1+xz")), SERVER_KEY)
+    monkeypatch.setattr(wire, "XZ_MEMLIMIT_BYTES", 1024 * 1024)
+    with pytest.raises(wire.InvalidPayloadError, match="Memory usage limit"):
+        wire.open_sequence(forged(wire._compress(payload, "skeleton-q1+xz")), SERVER_KEY)
 
 
 def test_nan_skeleton_inside_valid_envelope_is_invalid_payload() -> None:
