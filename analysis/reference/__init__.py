@@ -5,7 +5,9 @@ from analysis.reference.joint_centres import (
     PLUG_IN_GAIT_MARKERS,
     chord_joint_centre,
     fill_marker_gaps,
+    hara_hip_centres_pelvis_mm,
     harrington_hip_centres,
+    marker_leg_lengths_mm,
     pelvis_frame,
     vicon_joint_centres,
 )
@@ -15,7 +17,9 @@ __all__ = [
     "PLUG_IN_GAIT_MARKERS",
     "chord_joint_centre",
     "fill_marker_gaps",
+    "hara_hip_centres_pelvis_mm",
     "harrington_hip_centres",
+    "marker_leg_lengths_mm",
     "pelvis_frame",
     "vicon_joint_centres",
 ]

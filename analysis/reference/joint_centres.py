@@ -9,6 +9,12 @@ anthropometric number it needs is an explicit, documented assumption:
   (J Biomech 40:595-602), in the ISB pelvis frame (Wu et al. 2002):
   x = -0.24·PD - 9.9, y = -0.30·PW - 10.9, z = ±(0.33·PW + 7.3) mm,
   PW = inter-ASIS distance, PD = mid-ASIS to mid-PSIS distance.
+* Hip, alternative: Hara et al. (2016) regression on leg length alone
+  (Sci Rep 6:37707; the Conventional Gait Model 2's default):
+  x = 11 - 0.063·LL, y = -9 - 0.078·LL, z = ±(8 + 0.086·LL) mm in the same
+  frame, LL = ASIS to medial malleolus. It does not depend on where the
+  pelvis markers sit, so it stays sane when the ASIS/PSIS markers are placed
+  (or read) wider than any pelvis Harrington's sample held.
 * Knee and ankle: the Plug-in-Gait "chord function" (Davis et al. 1991,
   Hum Mov Sci 10:575-587; Vicon Plug-in Gait reference guide; pyCGM,
   Kainz et al. 2017): the centre lies in the plane of the proximal joint
@@ -103,6 +109,50 @@ def harrington_hip_centres(
     ml = 0.33 * pw + 7.3
     base = mid_asis + ap * x + vert * y
     return base - ml * z, base + ml * z
+
+
+def hara_hip_centres_pelvis_mm(leg_length_mm: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """Left and right hip centres in the :func:`pelvis_frame` (mm) from each leg's length.
+
+    Hara et al. 2016 fitted these on MRI of children and adults (aged 5-40);
+    leave-one-out error ~4-5 mm per axis, as good as Harrington's without its
+    reliance on pelvic width and depth, which marker placement over soft
+    tissue distorts most. ``leg_length_mm``: {"left": LL, "right": LL}.
+    """
+    out: dict[str, np.ndarray] = {}
+    for side, sign in (("left", -1.0), ("right", 1.0)):
+        ll = float(leg_length_mm[side])
+        if not np.isfinite(ll) or ll <= 0:
+            raise ValueError(f"{side} leg length must be a positive length in mm, got {ll!r}")
+        out[side] = np.array([11.0 - 0.063 * ll, -9.0 - 0.078 * ll, sign * (8.0 + 0.086 * ll)])
+    return out
+
+
+#: Share of frames whose ASIS-to-ankle distance is at or below the leg-length
+#: estimate: high enough to take the extended (standing) leg, below 1 so a
+#: few frames of marker swap or skin wobble cannot set it.
+LEG_LENGTH_PERCENTILE = 95.0
+
+
+def marker_leg_lengths_mm(
+    markers_mm: np.ndarray, marker_names: Sequence[str] = PLUG_IN_GAIT_MARKERS
+) -> dict[str, float]:
+    """Each leg's ASIS-to-ankle-marker length (mm) over a trial, for Hara's regression.
+
+    Hara's LL is taped from ASIS to the medial malleolus with the subject
+    standing; with markers only, the straight ASIS-to-lateral-malleolus
+    distance on the frames where the leg is extended is the nearest measure
+    (the malleoli differ by ~1 cm in height, i.e. < 1 mm in the centre).
+    NaN where a side's markers are never seen.
+    """
+    names = tuple(marker_names)
+    mk = np.asarray(markers_mm, dtype=np.float64)
+    out: dict[str, float] = {}
+    for side, s in (("left", "L"), ("right", "R")):
+        d = np.linalg.norm(mk[:, names.index(f"{s}ASI")] - mk[:, names.index(f"{s}ANK")], axis=-1)
+        d = d[np.isfinite(d)]
+        out[side] = float(np.percentile(d, LEG_LENGTH_PERCENTILE)) if d.size else float("nan")
+    return out
 
 
 def chord_joint_centre(

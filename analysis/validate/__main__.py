@@ -6,7 +6,9 @@ development report: models are fitted leave-one-subject-out on PATH, and
 ``--write-model FILE`` additionally fits the all-subject model to ship.
 ``--hip-centre functional`` builds the reference's hip centres by a sphere
 fit of each subject's own thigh markers in the pelvis frame
-(:mod:`analysis.reference.functional_hip`) instead of Harrington's regression.
+(:mod:`analysis.reference.functional_hip`) instead of Harrington's regression;
+``--hip-centre hara`` by Hara et al.'s leg-length regression, which does not
+read the pelvis markers' spread.
 Prints a JSON summary as its last line.
 """
 
@@ -138,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         "--hip-centre",
         choices=HIP_CENTRE_METHODS,
         default="harrington",
-        help="reference hip centre: Harrington regression or per-subject functional sphere fit",
+        help="reference hip centre: Harrington (pelvis-marker) or Hara (leg-length) regression, "
+        "or per-subject functional sphere fit",
     )
     args = parser.parse_args(argv)
     if args.write_model and not args.loso:
@@ -193,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
             for subject, sides in (result.get("functional_hip") or {}).items()
         }
         or None,
+        "leg_lengths_mm": result.get("leg_lengths_mm"),
         "seconds": round(time.perf_counter() - start, 1),
     }
     print(f"report: {args.out / 'report.md'}", file=sys.stderr)

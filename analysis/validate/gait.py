@@ -21,7 +21,13 @@ import numpy as np
 
 from analysis.c3d import read_c3d
 from analysis.measures import _three_point_flexion
-from analysis.reference import chord_joint_centre, harrington_hip_centres, pelvis_frame
+from analysis.reference import (
+    chord_joint_centre,
+    hara_hip_centres_pelvis_mm,
+    harrington_hip_centres,
+    marker_leg_lengths_mm,
+    pelvis_frame,
+)
 from analysis.reference.functional_hip import (
     DegenerateMotionError,
     fit_sphere_centre,
@@ -60,7 +66,11 @@ def gait_check(path: Path, marker_radius_mm: float = 4.75) -> dict[str, Any]:
 
 
 def gait_hip_check(path: Path) -> dict[str, Any]:
-    """Harrington and functional hip centres against Vicon's (pelvis frame, mm), per side.
+    """Harrington, Hara and functional hip centres against Vicon's (pelvis frame, mm), per side.
+
+    Hara's regression is evaluated twice: with the leg lengths measured on the
+    subject (the file's ``PROCESSING`` parameters) and with the marker-based
+    estimate the UI-PRMD harness has to use, so the estimate's cost is seen.
 
     The functional fit uses the femur's markers (``*THI2``, ``*THI``, ``*KNE``);
     one walking trial (hip flexion ~40°, ab-adduction ~10°) usually cannot
@@ -70,14 +80,34 @@ def gait_hip_check(path: Path) -> dict[str, Any]:
     p = c3d.point
     pelvis = [p(n) for n in ("LASI", "RASI", "LPSI", "RPSI")]
     origin, axes = pelvis_frame(*pelvis)
+    proc = c3d.parameters.get("PROCESSING", {})
+    measured_ll = {
+        side: float(np.asarray(proc[f"{s}LEGLENGTH"])[0])
+        for side, s in (("left", "L"), ("right", "R"))
+        if f"{s}LEGLENGTH" in proc
+    }
+    leg_markers = ("LASI", "LANK", "RASI", "RANK")
+    marker_ll = marker_leg_lengths_mm(np.stack([p(n) for n in leg_markers], 1), leg_markers)
+    hara_marker = hara_hip_centres_pelvis_mm(marker_ll)
+    hara_measured = hara_hip_centres_pelvis_mm(measured_ll) if len(measured_ll) == 2 else None
     out: dict[str, Any] = {}
     for s, harrington in zip("LR", harrington_hip_centres(*pelvis), strict=True):
+        side_name = "left" if s == "L" else "right"
         vicon = np.nanmedian(to_pelvis(p(f"{s}FEP"), origin, axes), axis=0)
         harr = np.nanmedian(to_pelvis(harrington, origin, axes), axis=0)
         side: dict[str, Any] = {
             "vicon_mm": [round(float(v), 1) for v in vicon],
             "harrington_vs_vicon_mm": round(float(np.linalg.norm(harr - vicon)), 1),
+            "hara_marker_leg_length_vs_vicon_mm": round(
+                float(np.linalg.norm(hara_marker[side_name] - vicon)), 1
+            ),
+            "marker_leg_length_mm": round(marker_ll[side_name], 1),
         }
+        if hara_measured is not None:
+            side["hara_measured_leg_length_vs_vicon_mm"] = round(
+                float(np.linalg.norm(hara_measured[side_name] - vicon)), 1
+            )
+            side["measured_leg_length_mm"] = measured_ll[side_name]
         thigh = np.stack([to_pelvis(p(f"{s}{m}"), origin, axes) for m in ("THI2", "THI", "KNE")], 1)
         try:
             fit = fit_sphere_centre(thigh)
@@ -85,5 +115,5 @@ def gait_hip_check(path: Path) -> dict[str, Any]:
         except DegenerateMotionError as exc:
             side["functional_vs_vicon_mm"] = None
             side["functional"] = f"not determined: {exc}"
-        out["left" if s == "L" else "right"] = side
+        out[side_name] = side
     return out

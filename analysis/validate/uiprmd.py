@@ -50,7 +50,12 @@ from analysis.exercises import BY_UIPRMD_ID
 from analysis.frames import up_axis
 from analysis.measures import MEASURES, compute_measure
 from analysis.pipeline import analyse_session
-from analysis.reference import PLUG_IN_GAIT_MARKERS, fill_marker_gaps
+from analysis.reference import (
+    PLUG_IN_GAIT_MARKERS,
+    fill_marker_gaps,
+    hara_hip_centres_pelvis_mm,
+    marker_leg_lengths_mm,
+)
 from analysis.reference.functional_hip import (
     DegenerateMotionError,
     FunctionalHip,
@@ -84,7 +89,7 @@ MIN_OBSERVED_FRACTION = 0.9
 #: Joints whose vertical excursion identifies the movement (both systems have them).
 EXCURSION_JOINTS: tuple[str, ...] = ("pelvis",)
 #: Reference hip-centre models the harness offers (``--hip-centre``).
-HIP_CENTRE_METHODS: tuple[str, ...] = ("harrington", "functional")
+HIP_CENTRE_METHODS: tuple[str, ...] = ("harrington", "hara", "functional")
 #: Exercises pooled for a subject's functional hip centre: the lower-limb ones
 #: move the hip in the sagittal and frontal planes (no single one does enough,
 #: see MIN_EXCURSION_MM); the arm exercises add only standing frames.
@@ -244,6 +249,32 @@ def functional_hips(root: Path) -> tuple[dict[int, dict[str, FunctionalHip]], li
         except DegenerateMotionError as exc:
             notes.append(f"s{subject:02d}: no functional hip centre ({exc}); Harrington kept")
     return fits, notes
+
+
+def hara_hips(root: Path) -> tuple[dict[int, dict[str, float]], HipCentres]:
+    """Per subject, leg lengths (mm) and Hara's hip centres from their own Vicon markers.
+
+    A subject's leg length is the median over its correct repetitions of each
+    trial's extended-leg ASIS-to-ankle distance; nothing comes from the Kinect
+    or from another subject.
+    """
+    lengths: dict[int, dict[str, list[float]]] = {}
+    for rep in list_repetitions(root):
+        if not rep.correct:
+            continue
+        try:
+            markers = load_vicon_markers_mm(rep.vicon_positions)
+        except DatasetError:
+            continue
+        for side, ll in marker_leg_lengths_mm(markers, PLUG_IN_GAIT_MARKERS).items():
+            if np.isfinite(ll):
+                lengths.setdefault(rep.subject, {}).setdefault(side, []).append(ll)
+    leg_lengths = {
+        subject: {side: float(np.median(v)) for side, v in sides.items()}
+        for subject, sides in sorted(lengths.items())
+        if set(sides) == {"left", "right"}
+    }
+    return leg_lengths, {s: hara_hip_centres_pelvis_mm(ll) for s, ll in leg_lengths.items()}
 
 
 def functional_hip_summary(fits: dict[int, dict[str, FunctionalHip]]) -> dict[str, Any]:
@@ -572,9 +603,12 @@ def run(
         raise ValueError(f"hip_centre must be one of {HIP_CENTRE_METHODS}, got {hip_centre!r}")
     fits: dict[int, dict[str, FunctionalHip]] = {}
     hip_notes: list[str] = []
+    leg_lengths: dict[int, dict[str, float]] = {}
     if hip_centre == "functional":
         fits, hip_notes = functional_hips(root)
     hips = {s: {side: f.centre_mm for side, f in sides.items()} for s, sides in fits.items()}
+    if hip_centre == "hara":
+        leg_lengths, hips = hara_hips(root)
     pairs, skipped = collect_pairs(root, hips)
     shipped = load_model("kinect_v2")
     rows = evaluate(pairs, loso=loso, shipped=shipped)
@@ -605,4 +639,9 @@ def run(
         "hip_centre": hip_centre,
         "functional_hip": functional_hip_summary(fits) if fits else None,
         "hip_notes": hip_notes,
+        "leg_lengths_mm": {
+            f"s{s:02d}": {side: round(v, 1) for side, v in ll.items()}
+            for s, ll in leg_lengths.items()
+        }
+        or None,
     }
