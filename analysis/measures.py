@@ -36,17 +36,31 @@ def _three_point_flexion(a: np.ndarray, joint: np.ndarray, b: np.ndarray) -> np.
     return 180.0 - np.degrees(np.arccos(cos))
 
 
-def _planar(segment: np.ndarray, zero_axis: np.ndarray, positive_axis: np.ndarray) -> np.ndarray:
+#: Where a planar angle wraps by 360°: the middle of the arc the segment
+#: cannot reach, so no real movement crosses it. For most measures that is
+#: -90° (hip or trunk bent 90° backwards; an arm raised overhead then reads
+#: 180° and continues past it). The arm in the sagittal plane reaches ~180°+
+#: of flexion *and* 90°+ of extension relative to a trunk that leans forward
+#: (UI-PRMD's incorrect shoulder extensions do), so its cut lies between them.
+WRAP_DEG = -90.0
+SHOULDER_SAGITTAL_WRAP_DEG = -135.0
+
+
+def _planar(
+    segment: np.ndarray,
+    zero_axis: np.ndarray,
+    positive_axis: np.ndarray,
+    wrap_deg: float = WRAP_DEG,
+) -> np.ndarray:
     """Signed angle of ``segment`` from ``zero_axis`` towards ``positive_axis``.
 
     Measured in the plane the two (orthogonal, unit) axes span, on
-    (-90°, 270°] so that an arm raised overhead reads 180° and continues past
-    it instead of wrapping to -180°.
+    (wrap_deg, wrap_deg + 360°].
     """
     along_zero = np.sum(segment * zero_axis, axis=-1)
     along_pos = np.sum(segment * positive_axis, axis=-1)
     angle = np.degrees(np.arctan2(along_pos, along_zero))
-    angle = np.where(angle <= -90.0, angle + 360.0, angle)
+    angle = np.where(angle <= wrap_deg, angle + 360.0, angle)
     in_plane = np.hypot(along_zero, along_pos) / np.linalg.norm(segment, axis=-1)
     return np.where(in_plane >= MIN_IN_PLANE, angle, np.nan)
 
@@ -99,10 +113,12 @@ def shoulder_flexion(p: Positions, i: Index, up: np.ndarray, side: str) -> np.nd
     0° with the arm hanging along the trunk, positive raising it forwards
     (90° horizontal, 180° overhead), negative behind the trunk (extension).
     Plane: normal to the thorax medio-lateral axis (shoulder to shoulder).
+    Range (-135°, 225°]: an arm extended past horizontal behind a forward-
+    leaning trunk reads -100°, not +260°.
     """
     ax = segment_axes(p, i, "shoulder")
     humerus = p[:, i[f"{side}_elbow"]] - p[:, i[f"{side}_shoulder"]]
-    return _planar(humerus, ax.down, ax.anterior)
+    return _planar(humerus, ax.down, ax.anterior, SHOULDER_SAGITTAL_WRAP_DEG)
 
 
 def shoulder_extension(p: Positions, i: Index, up: np.ndarray, side: str) -> np.ndarray:

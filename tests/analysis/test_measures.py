@@ -23,6 +23,10 @@ CASES = [
     ("right_shoulder_flexion", 180.0, "shoulder_flexion", 180.0),
     ("right_shoulder_flexion", 200.0, "shoulder_flexion", 200.0),  # past overhead: no wrap
     ("right_shoulder_flexion", -50.0, "shoulder_extension", 50.0),
+    # past horizontal behind the trunk (incorrect UI-PRMD extensions reach it): no wrap to -260°
+    ("right_shoulder_flexion", -100.0, "shoulder_extension", 100.0),
+    ("right_shoulder_flexion", -130.0, "shoulder_flexion", -130.0),
+    ("right_shoulder_flexion", 220.0, "shoulder_flexion", 220.0),
     ("right_shoulder_abduction", 90.0, "shoulder_abduction", 90.0),
     ("right_shoulder_abduction", 180.0, "shoulder_abduction", 180.0),
     ("right_elbow_flexion", 0.0, "elbow_flexion", 0.0),
