@@ -34,3 +34,50 @@ def pose_sequence(
         positions_m=pos,
         metadata=meta,
     )
+
+
+def uiprmd_subset(root: Path, keys: list[str]) -> Path:
+    """A UI-PRMD-layout folder (correct/ only, no Vicon angles) of symlinks to ``keys``."""
+    import os
+
+    from analysis.datasets import uiprmd
+
+    reps = {r.key: r for r in uiprmd.list_repetitions(UIPRMD)}
+    for sub in ("kinect/positions", "kinect/angles", "vicon/positions"):
+        (root / "correct" / sub).mkdir(parents=True)
+    for key in keys:
+        rep = reps[key]
+        for src, kind in (
+            (rep.kinect_positions, "kinect/positions"),
+            (rep.kinect_angles, "kinect/angles"),
+            (rep.vicon_positions, "vicon/positions"),
+        ):
+            os.symlink(src.resolve(), root / "correct" / kind / src.name)
+    return root
+
+
+def validate_per_hip_centre(
+    root: Path, tmp_path: Path, capsys, methods: tuple[str, ...]
+) -> tuple[dict, dict]:
+    """Run ``python -m analysis.validate`` once per hip model: (summary lines, JSON tables)."""
+    import json
+
+    from analysis.validate.__main__ import main
+
+    summaries, tables = {}, {}
+    for method in methods:
+        js = tmp_path / f"{method}.json"
+        argv = ["ui-prmd", str(root), "--out", str(tmp_path / method), "--json", str(js)]
+        assert main([*argv, "--hip-centre", method]) == 0
+        summaries[method] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        tables[method] = json.loads(js.read_text())
+    return summaries, tables
+
+
+def squat_hip_mae(table: list[dict]) -> list[float]:
+    """The deep squat's hip-flexion MAE rows of a validation table."""
+    return [
+        r["mae_deg"]
+        for r in table
+        if r["exercise"] == "deep_squat" and r["measure"] == "hip_flexion"
+    ]

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from analysis.datasets import uiprmd
 from analysis.reference import PLUG_IN_GAIT_MARKERS, pelvis_frame, vicon_joint_centres
 from analysis.reference.functional_hip import (
     DegenerateMotionError,
@@ -18,7 +15,14 @@ from analysis.reference.functional_hip import (
     to_pelvis,
 )
 from analysis.validate.uiprmd import run
-from tests.analysis.conftest import GAIT, UIPRMD, needs_gait, needs_uiprmd
+from tests.analysis.conftest import (
+    GAIT,
+    needs_gait,
+    needs_uiprmd,
+    squat_hip_mae,
+    uiprmd_subset,
+    validate_per_hip_centre,
+)
 
 CENTRE = np.array([-60.0, -100.0, 90.0])
 #: Two thigh markers in a femur frame at the hip centre (mm): a wand mid-thigh, the knee.
@@ -140,32 +144,16 @@ def test_run_rejects_an_unknown_hip_centre_method(tmp_path: Path):
         run(tmp_path, loso=False, hip_centre="davis")
 
 
-def _rep(key: str) -> uiprmd.Repetition:
-    return next(r for r in uiprmd.list_repetitions(UIPRMD) if r.key == key)
-
-
 @needs_uiprmd
 def test_validate_cli_functional_hip_option(tmp_path: Path, capsys):
-    root = tmp_path / "ui-prmd"
-    for sub in ("kinect/positions", "kinect/angles", "vicon/positions"):
-        (root / "correct" / sub).mkdir(parents=True)
     # s01: squats, side lunges and sit-to-stand move the hip in two planes;
     # s03: the leg raise alone does not, so s03 keeps Harrington's centre.
     keys = [f"m{m:02d}_s01_e{e:02d}" for m in (1, 4, 5) for e in (1, 2, 3)]
     keys += ["m06_s03_e01", "m06_s03_e02"]
-    for key in keys:
-        rep = _rep(key)
-        for src, kind in ((rep.kinect_positions, "kinect/positions"), (rep.kinect_angles, "kinect/angles"),
-                          (rep.vicon_positions, "vicon/positions")):  # fmt: skip
-            os.symlink(src.resolve(), root / "correct" / kind / src.name)
-    from analysis.validate.__main__ import main
-
-    summaries, tables = {}, {}
-    for method in ("harrington", "functional"):
-        out, js = tmp_path / method, tmp_path / f"{method}.json"
-        assert main(["ui-prmd", str(root), "--out", str(out), "--json", str(js), "--hip-centre", method]) == 0  # fmt: skip
-        summaries[method] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-        tables[method] = json.loads(js.read_text())
+    root = uiprmd_subset(tmp_path / "ui-prmd", keys)
+    summaries, tables = validate_per_hip_centre(
+        root, tmp_path, capsys, ("harrington", "functional")
+    )
     assert summaries["harrington"]["hip_centre"] == "harrington"
     assert summaries["harrington"]["functional_hip_distance_mm"] is None
     func = summaries["functional"]
@@ -174,11 +162,8 @@ def test_validate_cli_functional_hip_option(tmp_path: Path, capsys):
     assert "s03: no functional hip centre" in (tmp_path / "functional" / "report.md").read_text()
     # same pairs, different reference hips: the squat's hip-flexion agreement changes
     assert func["pairs"] == summaries["harrington"]["pairs"]
-
-    def squat_hip(table):
-        return [r["mae_deg"] for r in table if r["exercise"] == "deep_squat" and r["measure"] == "hip_flexion"]  # fmt: skip
-
-    assert squat_hip(tables["harrington"]) and squat_hip(tables["harrington"]) != squat_hip(tables["functional"])  # fmt: skip
+    harrington_rows = squat_hip_mae(tables["harrington"])
+    assert harrington_rows and harrington_rows != squat_hip_mae(tables["functional"])
 
 
 @needs_gait

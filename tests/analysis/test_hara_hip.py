@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from analysis.datasets import uiprmd
 from analysis.reference import (
     PLUG_IN_GAIT_MARKERS,
     hara_hip_centres_pelvis_mm,
@@ -18,7 +15,14 @@ from analysis.reference import (
 )
 from analysis.reference.functional_hip import to_pelvis
 from analysis.reference.joint_centres import pelvis_frame
-from tests.analysis.conftest import GAIT, UIPRMD, needs_gait, needs_uiprmd
+from tests.analysis.conftest import (
+    GAIT,
+    needs_gait,
+    needs_uiprmd,
+    squat_hip_mae,
+    uiprmd_subset,
+    validate_per_hip_centre,
+)
 
 
 def test_hara_formula_on_a_known_leg_length():
@@ -85,33 +89,17 @@ def test_hara_centres_are_placed_in_the_moving_pelvis_by_the_reference():
 
 @needs_uiprmd
 def test_validate_cli_hara_hip_option(tmp_path: Path, capsys):
-    root = tmp_path / "ui-prmd"
-    for sub in ("kinect/positions", "kinect/angles", "vicon/positions"):
-        (root / "correct" / sub).mkdir(parents=True)
-    for key in [f"m01_s01_e{e:02d}" for e in (1, 2, 3)] + ["m07_s01_e01"]:
-        rep = next(r for r in uiprmd.list_repetitions(UIPRMD) if r.key == key)
-        for src, kind in ((rep.kinect_positions, "kinect/positions"), (rep.kinect_angles, "kinect/angles"),
-                          (rep.vicon_positions, "vicon/positions")):  # fmt: skip
-            os.symlink(src.resolve(), root / "correct" / kind / src.name)
-    from analysis.validate.__main__ import main
-
-    summaries, tables = {}, {}
-    for method in ("harrington", "hara"):
-        js = tmp_path / f"{method}.json"
-        assert main(["ui-prmd", str(root), "--out", str(tmp_path / method), "--json", str(js), "--hip-centre", method]) == 0  # fmt: skip
-        summaries[method] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-        tables[method] = json.loads(js.read_text())
+    keys = [f"m01_s01_e{e:02d}" for e in (1, 2, 3)] + ["m07_s01_e01"]
+    root = uiprmd_subset(tmp_path / "ui-prmd", keys)
+    summaries, tables = validate_per_hip_centre(root, tmp_path, capsys, ("harrington", "hara"))
     assert summaries["harrington"]["leg_lengths_mm"] is None
     hara = summaries["hara"]
     assert hara["hip_centre"] == "hara" and set(hara["leg_lengths_mm"]) == {"s01"}
     # s01's extended-leg ASIS-to-ankle distance, both sides (measured ~900 mm on the full set)
     assert all(850.0 < v < 950.0 for v in hara["leg_lengths_mm"]["s01"].values())
     assert hara["pairs"] == summaries["harrington"]["pairs"]
-
-    def squat_hip(table):
-        return [r["mae_deg"] for r in table if r["exercise"] == "deep_squat" and r["measure"] == "hip_flexion"]  # fmt: skip
-
-    assert squat_hip(tables["harrington"]) and squat_hip(tables["harrington"]) != squat_hip(tables["hara"])  # fmt: skip
+    harrington_rows = squat_hip_mae(tables["harrington"])
+    assert harrington_rows and harrington_rows != squat_hip_mae(tables["hara"])
 
 
 @needs_gait
