@@ -25,7 +25,7 @@ SUBJECTS = range(1, 6)
 
 root = Path("../shared/data/ui-prmd").resolve()
 fits, _ = functional_hips(root)
-_, hara = hara_hips(root)  # leg lengths from every correct repetition, own markers only
+_, hara, _ = hara_hips(root)  # leg lengths from every correct repetition, own markers only
 hips = {
     "harrington": None,
     "hara": hara,

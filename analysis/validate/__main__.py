@@ -83,13 +83,15 @@ def _markdown(
         *_rows_md(result["table_incorrect"], primary_only=True),
         "",
     ]
-    if result.get("functional_hip") or result.get("hip_notes"):
+    if result.get("functional_hip") or result.get("hip_notes") or result.get("leg_lengths_mm"):
+        detail = result.get("functional_hip") or {"leg_lengths_mm": result.get("leg_lengths_mm")}
         lines += [
-            "## Functional hip centres (reference; pelvis frame x anterior, y up, z right, mm)",
+            f"## Reference hip centres: {result['hip_centre']} "
+            "(pelvis frame x anterior, y up, z right, mm)",
             "",
             *[f"- {n}" for n in result.get("hip_notes", [])],
             "```",
-            json.dumps(result.get("functional_hip"), indent=1),
+            json.dumps(detail, indent=1),
             "```",
             "",
         ]

@@ -251,30 +251,42 @@ def functional_hips(root: Path) -> tuple[dict[int, dict[str, FunctionalHip]], li
     return fits, notes
 
 
-def hara_hips(root: Path) -> tuple[dict[int, dict[str, float]], HipCentres]:
+def hara_hips(
+    root: Path,
+) -> tuple[dict[int, dict[str, float]], HipCentres, list[str]]:
     """Per subject, leg lengths (mm) and Hara's hip centres from their own Vicon markers.
 
     A subject's leg length is the median over its correct repetitions of each
-    trial's extended-leg ASIS-to-ankle distance; nothing comes from the Kinect
-    or from another subject.
+    trial's extended-leg ASIS-to-ankle distance (its incorrect ones where a
+    folder holds no correct ones: both stand at the start); nothing comes from
+    the Kinect or from another subject. A subject whose markers give no length
+    keeps Harrington's regression, and the note says so.
     """
-    lengths: dict[int, dict[str, list[float]]] = {}
+    lengths: dict[tuple[int, bool], dict[str, list[float]]] = {}
+    subjects: set[int] = set()
     for rep in list_repetitions(root):
-        if not rep.correct:
-            continue
+        subjects.add(rep.subject)
         try:
             markers = load_vicon_markers_mm(rep.vicon_positions)
         except DatasetError:
             continue
         for side, ll in marker_leg_lengths_mm(markers, PLUG_IN_GAIT_MARKERS).items():
             if np.isfinite(ll):
-                lengths.setdefault(rep.subject, {}).setdefault(side, []).append(ll)
-    leg_lengths = {
-        subject: {side: float(np.median(v)) for side, v in sides.items()}
-        for subject, sides in sorted(lengths.items())
-        if set(sides) == {"left", "right"}
-    }
-    return leg_lengths, {s: hara_hip_centres_pelvis_mm(ll) for s, ll in leg_lengths.items()}
+                lengths.setdefault((rep.subject, rep.correct), {}).setdefault(side, []).append(ll)
+    leg_lengths: dict[int, dict[str, float]] = {}
+    notes: list[str] = []
+    for subject in sorted(subjects):
+        for correct in (True, False):
+            sides = lengths.get((subject, correct), {})
+            if set(sides) == {"left", "right"}:
+                leg_lengths[subject] = {side: float(np.median(v)) for side, v in sides.items()}
+                if not correct:
+                    notes.append(f"s{subject:02d}: leg length from incorrect executions only")
+                break
+        else:
+            notes.append(f"s{subject:02d}: no leg length from its markers; Harrington kept")
+    hips = {s: hara_hip_centres_pelvis_mm(ll) for s, ll in leg_lengths.items()}
+    return leg_lengths, hips, notes
 
 
 def functional_hip_summary(fits: dict[int, dict[str, FunctionalHip]]) -> dict[str, Any]:
@@ -608,7 +620,7 @@ def run(
         fits, hip_notes = functional_hips(root)
     hips = {s: {side: f.centre_mm for side, f in sides.items()} for s, sides in fits.items()}
     if hip_centre == "hara":
-        leg_lengths, hips = hara_hips(root)
+        leg_lengths, hips, hip_notes = hara_hips(root)
     pairs, skipped = collect_pairs(root, hips)
     shipped = load_model("kinect_v2")
     rows = evaluate(pairs, loso=loso, shipped=shipped)

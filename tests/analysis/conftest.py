@@ -37,22 +37,22 @@ def pose_sequence(
 
 
 def uiprmd_subset(root: Path, keys: list[str]) -> Path:
-    """A UI-PRMD-layout folder (correct/ only, no Vicon angles) of symlinks to ``keys``."""
+    """A UI-PRMD-layout folder (no Vicon angles) of symlinks to ``keys`` (``_inc``: incorrect/)."""
     import os
 
     from analysis.datasets import uiprmd
 
     reps = {r.key: r for r in uiprmd.list_repetitions(UIPRMD)}
-    for sub in ("kinect/positions", "kinect/angles", "vicon/positions"):
-        (root / "correct" / sub).mkdir(parents=True)
     for key in keys:
         rep = reps[key]
+        execution = "correct" if rep.correct else "incorrect"
         for src, kind in (
             (rep.kinect_positions, "kinect/positions"),
             (rep.kinect_angles, "kinect/angles"),
             (rep.vicon_positions, "vicon/positions"),
         ):
-            os.symlink(src.resolve(), root / "correct" / kind / src.name)
+            (root / execution / kind).mkdir(parents=True, exist_ok=True)
+            os.symlink(src.resolve(), root / execution / kind / src.name)
     return root
 
 

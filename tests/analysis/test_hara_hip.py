@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -89,14 +90,27 @@ def test_hara_centres_are_placed_in_the_moving_pelvis_by_the_reference():
 
 @needs_uiprmd
 def test_validate_cli_hara_hip_option(tmp_path: Path, capsys):
+    # s01 correct squats and one abduction; s03 only incorrect squats
     keys = [f"m01_s01_e{e:02d}" for e in (1, 2, 3)] + ["m07_s01_e01"]
-    root = uiprmd_subset(tmp_path / "ui-prmd", keys)
+    keys += ["m01_s03_e01_inc", "m01_s03_e02_inc"]
+    # s04: its only Vicon file is unreadable, so it has no leg length
+    root = uiprmd_subset(tmp_path / "ui-prmd", [*keys, "m07_s04_e01"])
+    broken = next((root / "correct" / "vicon" / "positions").glob("m07_s04_e01_*"))
+    text = gzip.decompress(broken.read_bytes()).decode()
+    broken.unlink()
+    broken.write_bytes(gzip.compress(("nan" + text[text.index(",") :]).encode()))
     summaries, tables = validate_per_hip_centre(root, tmp_path, capsys, ("harrington", "hara"))
     assert summaries["harrington"]["leg_lengths_mm"] is None
     hara = summaries["hara"]
-    assert hara["hip_centre"] == "hara" and set(hara["leg_lengths_mm"]) == {"s01"}
-    # s01's extended-leg ASIS-to-ankle distance, both sides (measured ~900 mm on the full set)
+    assert hara["hip_centre"] == "hara" and set(hara["leg_lengths_mm"]) == {"s01", "s03"}
+    # extended-leg ASIS-to-ankle distances, both sides (~900 and ~890 mm on the full set)
     assert all(850.0 < v < 950.0 for v in hara["leg_lengths_mm"]["s01"].values())
+    assert all(840.0 < v < 940.0 for v in hara["leg_lengths_mm"]["s03"].values())
+    report = (tmp_path / "hara" / "report.md").read_text()
+    assert "## Reference hip centres: hara" in report
+    assert "s03: leg length from incorrect executions only" in report
+    assert "s04: no leg length from its markers; Harrington kept" in report
+    assert "s01: leg length" not in report
     assert hara["pairs"] == summaries["harrington"]["pairs"]
     harrington_rows = squat_hip_mae(tables["harrington"])
     assert harrington_rows and harrington_rows != squat_hip_mae(tables["hara"])
