@@ -232,7 +232,9 @@ def functional_hips(root: Path) -> tuple[dict[int, dict[str, FunctionalHip]], li
     regression, and the note says so.
     """
     trials: dict[int, list[np.ndarray]] = {}
+    subjects: set[int] = set()
     for rep in list_repetitions(root):
+        subjects.add(rep.subject)
         if rep.exercise not in FUNCTIONAL_HIP_EXERCISES:
             continue
         try:
@@ -248,6 +250,11 @@ def functional_hips(root: Path) -> tuple[dict[int, dict[str, FunctionalHip]], li
             fits[subject] = functional_hip_centres(subject_trials, PLUG_IN_GAIT_MARKERS, step=1)
         except DegenerateMotionError as exc:
             notes.append(f"s{subject:02d}: no functional hip centre ({exc}); Harrington kept")
+    for subject in sorted(subjects - set(trials)):
+        notes.append(
+            f"s{subject:02d}: no readable lower-limb repetition to fit a functional hip centre; "
+            "Harrington kept"
+        )
     return fits, notes
 
 

@@ -150,6 +150,7 @@ def test_validate_cli_functional_hip_option(tmp_path: Path, capsys):
     # s03: the leg raise alone does not, so s03 keeps Harrington's centre.
     keys = [f"m{m:02d}_s01_e{e:02d}" for m in (1, 4, 5) for e in (1, 2, 3)]
     keys += ["m06_s03_e01", "m06_s03_e02"]
+    keys += ["m07_s02_e01"]  # s02: arm exercise only, nothing to fit
     root = uiprmd_subset(tmp_path / "ui-prmd", keys)
     summaries, tables = validate_per_hip_centre(
         root, tmp_path, capsys, ("harrington", "functional")
@@ -159,7 +160,9 @@ def test_validate_cli_functional_hip_option(tmp_path: Path, capsys):
     func = summaries["functional"]
     assert func["hip_centre"] == "functional" and set(func["functional_hip_distance_mm"]) == {"s01"}
     assert all(0 < d < 100 for d in func["functional_hip_distance_mm"]["s01"].values())
-    assert "s03: no functional hip centre" in (tmp_path / "functional" / "report.md").read_text()
+    report = (tmp_path / "functional" / "report.md").read_text()
+    assert "s03: no functional hip centre" in report
+    assert "s02: no readable lower-limb repetition to fit a functional hip centre" in report
     # same pairs, different reference hips: the squat's hip-flexion agreement changes
     assert func["pairs"] == summaries["harrington"]["pairs"]
     harrington_rows = squat_hip_mae(tables["harrington"])
