@@ -141,9 +141,10 @@ def marker_leg_lengths_mm(
 
     Hara's LL is taped from ASIS to the medial malleolus with the subject
     standing; with markers only, the straight ASIS-to-lateral-malleolus
-    distance on the frames where the leg is extended is the nearest measure
-    (the malleoli differ by ~1 cm in height, i.e. < 1 mm in the centre).
-    NaN where a side's markers are never seen.
+    distance on the frames where the leg is extended is the nearest measure.
+    It runs short of the tape (35-55 mm on gait/walk.c3d, whose taped lengths
+    are recorded), which moves Hara's centre by 4-7 mm. NaN where a side's
+    markers are never seen.
     """
     names = tuple(marker_names)
     mk = np.asarray(markers_mm, dtype=np.float64)

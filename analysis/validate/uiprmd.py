@@ -623,10 +623,11 @@ def run(
     fits: dict[int, dict[str, FunctionalHip]] = {}
     hip_notes: list[str] = []
     leg_lengths: dict[int, dict[str, float]] = {}
+    hips: HipCentres = {}
     if hip_centre == "functional":
         fits, hip_notes = functional_hips(root)
-    hips = {s: {side: f.centre_mm for side, f in sides.items()} for s, sides in fits.items()}
-    if hip_centre == "hara":
+        hips = {s: {side: f.centre_mm for side, f in sides.items()} for s, sides in fits.items()}
+    elif hip_centre == "hara":
         leg_lengths, hips, hip_notes = hara_hips(root)
     pairs, skipped = collect_pairs(root, hips)
     shipped = load_model("kinect_v2")
