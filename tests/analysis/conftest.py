@@ -36,8 +36,8 @@ def pose_sequence(
     )
 
 
-def uiprmd_subset(root: Path, keys: list[str]) -> Path:
-    """A UI-PRMD-layout folder (no Vicon angles) of symlinks to ``keys`` (``_inc``: incorrect/)."""
+def uiprmd_subset(root: Path, keys: list[str], *, vicon_angles: bool = False) -> Path:
+    """A UI-PRMD-shaped folder holding only the named repetitions (symlinks; ``_inc``: incorrect/)."""
     import os
 
     from analysis.datasets import uiprmd
@@ -45,14 +45,18 @@ def uiprmd_subset(root: Path, keys: list[str]) -> Path:
     reps = {r.key: r for r in uiprmd.list_repetitions(UIPRMD)}
     for key in keys:
         rep = reps[key]
-        execution = "correct" if rep.correct else "incorrect"
-        for src, kind in (
+        folder = root / ("correct" if rep.correct else "incorrect")
+        files = [
             (rep.kinect_positions, "kinect/positions"),
             (rep.kinect_angles, "kinect/angles"),
             (rep.vicon_positions, "vicon/positions"),
-        ):
-            (root / execution / kind).mkdir(parents=True, exist_ok=True)
-            os.symlink(src.resolve(), root / execution / kind / src.name)
+        ]
+        if vicon_angles:
+            name = rep.vicon_positions.name.replace("_positions", "_angles")
+            files.append((rep.vicon_positions.parent.parent / "angles" / name, "vicon/angles"))
+        for src, kind in files:
+            (folder / kind).mkdir(parents=True, exist_ok=True)
+            os.symlink(src.resolve(), folder / kind / src.name)
     return root
 
 

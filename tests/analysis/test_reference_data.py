@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ from analysis.datasets import uiprmd
 from analysis.measures import compute_measure
 from analysis.pipeline import analyse_session
 from analysis.reference import fill_marker_gaps, vicon_joint_centres
-from tests.analysis.conftest import GAIT, UIPRMD, needs_gait, needs_uiprmd
+from tests.analysis.conftest import GAIT, UIPRMD, needs_gait, needs_uiprmd, uiprmd_subset
 
 
 def _rep(key: str) -> uiprmd.Repetition:
@@ -110,14 +109,7 @@ def test_c3d_reader_rejects_non_c3d(tmp_path: Path):
 
 @needs_uiprmd
 def test_validate_cli_on_a_small_folder_without_incorrect_or_vicon_angles(tmp_path: Path, capsys):
-    root = tmp_path / "ui-prmd"
-    for sub in ("kinect/positions", "kinect/angles", "vicon/positions"):
-        (root / "correct" / sub).mkdir(parents=True)
-    for key in ("m01_s04_e01", "m01_s04_e02", "m07_s04_e01"):
-        rep = _rep(key)
-        for src, kind in ((rep.kinect_positions, "kinect/positions"), (rep.kinect_angles, "kinect/angles"),
-                          (rep.vicon_positions, "vicon/positions")):  # fmt: skip
-            os.symlink(src.resolve(), root / "correct" / kind / src.name)
+    root = uiprmd_subset(tmp_path / "ui-prmd", ["m01_s04_e01", "m01_s04_e02", "m07_s04_e01"])
     from analysis.validate.__main__ import main
 
     out, js = tmp_path / "report", tmp_path / "table.json"

@@ -7,13 +7,11 @@ pair honest (same movement window, exercised side from the reference).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from analysis.datasets import uiprmd
 from analysis.skeleton import CANONICAL_JOINTS, JointSource, SkeletonSequence
 from analysis.validate.uiprmd import (
     collect_pairs,
@@ -21,28 +19,7 @@ from analysis.validate.uiprmd import (
     vertical_excursions_m,
     vicon_angle_check,
 )
-from tests.analysis.conftest import UIPRMD, needs_uiprmd
-
-
-def _link_folder(tmp_path: Path, keys: list[str], *, vicon_angles: bool = False) -> Path:
-    """A UI-PRMD-shaped folder holding only the named repetitions (symlinks)."""
-    root = tmp_path / "ui-prmd"
-    reps = {r.key: r for r in uiprmd.list_repetitions(UIPRMD)}
-    for key in keys:
-        rep = reps[key]
-        folder = root / ("correct" if rep.correct else "incorrect")
-        files = [
-            (rep.kinect_positions, "kinect/positions"),
-            (rep.kinect_angles, "kinect/angles"),
-            (rep.vicon_positions, "vicon/positions"),
-        ]
-        if vicon_angles:
-            name = rep.vicon_positions.name.replace("_positions", "_angles")
-            files.append((rep.vicon_positions.parent.parent / "angles" / name, "vicon/angles"))
-        for src, kind in files:
-            (folder / kind).mkdir(parents=True, exist_ok=True)
-            os.symlink(src.resolve(), folder / kind / src.name)
-    return root
+from tests.analysis.conftest import needs_uiprmd, uiprmd_subset
 
 
 def _vertical_sequence(heights_m: np.ndarray) -> SkeletonSequence:
@@ -86,7 +63,7 @@ def test_same_movement_compares_the_reference_joint_that_moves_most():
 def test_mismatched_movement_window_is_excluded_before_angles(tmp_path: Path):
     # m01_s01_e10_inc: durations within 25 % (3.77 s vs 4.62 s) but the Vicon file holds
     # a 12 cm dip and the Kinect file a 55 cm squat; m01_s01_e03 is a matched pair
-    root = _link_folder(tmp_path, ["m01_s01_e10_inc", "m01_s01_e03"])
+    root = uiprmd_subset(tmp_path / "ui-prmd", ["m01_s01_e10_inc", "m01_s01_e03"])
     pairs, skipped = collect_pairs(root)
     assert [s.split(":")[0] for s in skipped] == ["m01_s01_e10_inc"]
     assert "not the same movement window" in skipped[0]
@@ -96,7 +73,9 @@ def test_mismatched_movement_window_is_excluded_before_angles(tmp_path: Path):
 @needs_uiprmd
 def test_primary_side_is_the_side_the_subject_exercised(tmp_path: Path):
     # s02 did the hurdle step with the left leg, s04 with the right
-    root = _link_folder(tmp_path, ["m02_s02_e01", "m02_s02_e02", "m02_s04_e01", "m02_s04_e02"])
+    root = uiprmd_subset(
+        tmp_path / "ui-prmd", ["m02_s02_e01", "m02_s02_e02", "m02_s04_e01", "m02_s04_e02"]
+    )
     pairs, _ = collect_pairs(root)
     primary = {(p.subject, p.measure, p.side) for p in pairs if p.primary}
     assert primary == {
@@ -111,20 +90,20 @@ def test_primary_side_is_the_side_the_subject_exercised(tmp_path: Path):
 
 @needs_uiprmd
 def test_reference_knee_agrees_with_vicons_own_angles(tmp_path: Path):
-    root = _link_folder(tmp_path, ["m01_s01_e01", "m01_s01_e02"], vicon_angles=True)
+    root = uiprmd_subset(tmp_path / "ui-prmd", ["m01_s01_e01", "m01_s01_e02"], vicon_angles=True)
     check = vicon_angle_check(root)
     assert check is not None and check["left"]["n"] == 2
     for side in ("left", "right"):
         assert check[side]["median_r"] > 0.99
         assert abs(check[side]["peak_bias_deg"]) < 5.0
-    assert vicon_angle_check(_link_folder(tmp_path / "b", ["m01_s01_e03"])) is None
+    assert vicon_angle_check(uiprmd_subset(tmp_path / "b" / "ui-prmd", ["m01_s01_e03"])) is None
 
 
 @needs_uiprmd
 def test_measure_seen_on_part_of_the_repetition_is_not_compared(tmp_path: Path):
     # m02_s05_e02: Vicon lost STRN for the first 94 % of the file, so the reference thorax
     # (and every measure using the trunk line) exists on 6 % of the frames; the knee is intact
-    root = _link_folder(tmp_path, ["m02_s05_e02", "m02_s05_e03"])
+    root = uiprmd_subset(tmp_path / "ui-prmd", ["m02_s05_e02", "m02_s05_e03"])
     pairs, skipped = collect_pairs(root)
     seen = {(p.episode, p.measure, p.side) for p in pairs}
     assert (2, "knee_flexion", "right") in seen and (3, "hip_flexion", "right") in seen
